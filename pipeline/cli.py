@@ -1,0 +1,194 @@
+"""The ``notecast`` command: parses options, calls the pipeline, prints results.
+
+Nothing heavy is imported at start-up: ``--help`` and ``--version`` load
+neither requests nor jinja2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import NotecastError, UsageError
+
+EPILOG = """exit codes:
+  0  everything is fine
+  1  a check found problems, or a publication failed
+  2  bad usage or unreadable input (no such path, bad notecast.toml)
+
+Run 'notecast COMMAND --help' for a command's options. Docs: README.md"""
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="notecast", description="Turn Markdown notes into social posts and publish them.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version=f"notecast {__version__}")
+    top.add_argument("--config", metavar="PATH", help="configuration file (default: ./notecast.toml if present)")
+    top.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str, paths: str | None = "*") -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        if paths:
+            p.add_argument("paths", nargs=paths, metavar="PATH",
+                           help="notes or folders of notes (default: the configured notes folder, posts/)")
+        return p
+
+    def platform_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--platform", "-p", action="append", default=[], metavar="P",
+                       help="only this platform (repeatable): linkedin, x, bluesky, mastodon")
+
+    p = command("render", "Render notes into posts for each platform.", "+")
+    platform_option(p)
+    p.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json for tools")
+
+    p = command("check", "Validate notes: front matter, schedule, templates, lengths, images, alt text.")
+    p.add_argument("--strict", action="store_true", help="treat warnings (missing alt text…) as errors")
+
+    p = command("length", "Count the text on stdin by a platform's rule; print JSON.", None)
+    p.add_argument("--platform", "-p", required=True, metavar="P", help="linkedin, x, bluesky or mastodon")
+
+    p = command("preview", "Show how a note's posts will look.", 1)
+    platform_option(p)
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML page imitating each platform")
+
+    p = command("publish", "Publish notes (use --dry-run to see the exact requests first).")
+    platform_option(p)
+    p.add_argument("--due", action="store_true", help="only notes with status: ready whose publish_at has come")
+    p.add_argument("--dry-run", action="store_true", help="send nothing, write no ledger; print every request")
+    p.add_argument("--republish", action="store_true", help="publish notes edited after they were published")
+
+    p = command("status", "Show what is drafted, scheduled, published, partial or failed.")
+    platform_option(p)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not args.command:
+        parser().print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except NotecastError as exc:
+        emit(str(exc), err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        emit("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # never a traceback unless asked for
+        if args.debug:
+            raise
+        emit(f"notecast: internal error: {type(exc).__name__}: {exc}; rerun with --debug and report it", err=True)
+        return 1
+
+
+def emit(text: str, *, err: bool = False) -> None:
+    """Print through the secret filter: the only way notecast writes to the terminal."""
+    from .secrets import redact
+
+    stream = sys.stderr if err else sys.stdout
+    stream.write(redact(text) + ("\n" if not text.endswith("\n") else ""))
+
+
+def _config(args):
+    from . import config, platforms
+
+    known = {name: p.setting_keys | {"bold"} for name, p in platforms.registry().items()}
+    return config.load(args.config, known_settings=known)
+
+
+def _paths(args, cfg) -> list:
+    return list(args.paths) if getattr(args, "paths", None) else [cfg.notes]
+
+
+def cmd_render(args) -> int:
+    from .compose import compose_all
+    from .report import as_json, as_text
+
+    cfg = _config(args)
+    report = compose_all(_paths(args, cfg), cfg, tuple(args.platform))
+    emit(as_json(report.results) if args.format == "json" else as_text(report.results))
+    for problem in report.failures:
+        emit(str(problem), err=True)
+    return 1 if report.failures else 0
+
+
+def cmd_check(args) -> int:
+    from .compose import compose_all
+
+    from .errors import Problem
+
+    cfg = _config(args)
+    report = compose_all(_paths(args, cfg), cfg)
+    problems = report.failures + report.findings
+    for composed in report.results:  # what fitting had to do (a LinkedIn post cut short…)
+        problems.extend(Problem(str(composed.note.path), None, w, level="warning")
+                        for w in composed.warnings if not w.startswith(f"{composed.note.path}:"))
+    seen, errors, warnings = set(), 0, 0
+    for problem in problems:
+        if args.strict and problem.level == "warning":
+            problem = problem.__class__(problem.path, problem.line, problem.message, problem.hint, "error")
+        if str(problem) in seen:
+            continue
+        seen.add(str(problem))
+        errors += problem.level == "error"
+        warnings += problem.level == "warning"
+        emit(str(problem))
+    emit(f"checked {report.notes} note(s): {errors} error(s), {warnings} warning(s)", err=True)
+    return 1 if errors else 0
+
+
+def cmd_length(args) -> int:
+    from . import platforms
+
+    platform = platforms.get(args.platform)
+    text = sys.stdin.read()
+    if text.endswith("\n") and not text.endswith("\n\n"):
+        text = text[:-1]  # the newline a shell adds is not part of the post
+    length = platform.measure(text)
+    emit(json.dumps({"platform": platform.name, "length": length, "limit": platform.limit,
+                     "fits": platform.fits(text)}, ensure_ascii=False))
+    return 0
+
+
+def cmd_preview(args) -> int:
+    from .compose import compose_all
+    from .report import preview_html, preview_text
+
+    cfg = _config(args)
+    report = compose_all(args.paths, cfg, tuple(args.platform))
+    for problem in report.failures:
+        emit(str(problem), err=True)
+    if args.html:
+        Path(args.html).write_text(preview_html(report.results), encoding="utf-8")
+        emit(f"wrote {args.html}", err=True)
+    else:
+        emit(preview_text(report.results))
+    return 1 if report.failures else 0
+
+
+def cmd_publish(args) -> int:
+    from .publish import run
+
+    return run(args, _config(args), emit)
+
+
+def cmd_status(args) -> int:
+    from .publish import status
+
+    return status(args, _config(args), emit)
+
+
+COMMANDS = {"render": cmd_render, "check": cmd_check, "length": cmd_length, "preview": cmd_preview,
+            "publish": cmd_publish, "status": cmd_status}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""From files to fitted posts: read, parse once, render and fit for every platform.
+
+This is the whole pipeline up to (not including) publishing. ``render``,
+``check``, ``preview`` and ``publish`` all start here, and every problem of
+every note is collected rather than stopping at the first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from . import document, platforms
+from .config import Config
+from .errors import NoteError, Problem, UsageError
+from .fit import fit
+from .notes import Note, read
+from .platforms import Platform
+from .media import Media, gather
+from .render import render
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post exactly as it will be sent."""
+
+    text: str
+    length: int
+    limit: int
+    media: tuple[Media, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. Bluesky facets
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A note made ready for one platform."""
+
+    note: Note
+    platform: Platform
+    posts: tuple[Post, ...]
+    warnings: tuple[str, ...] = ()
+    comments: tuple[Post, ...] = ()
+    url: str | None = None
+
+
+def find(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
+    """Each Markdown note under ``paths`` as (note, vault root), skipping hidden folders."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            yield path, path.parent
+        elif path.is_dir():
+            for found in sorted(path.rglob("*.md")):
+                rel = found.relative_to(path)
+                if not any(part.startswith((".", "_")) for part in rel.parts[:-1]) and found.is_file():
+                    if found.parent.name != "templates":
+                        yield found, path
+        else:
+            raise UsageError(f"{raw}: error: no such file or folder; give a note or a folder of notes")
+
+
+def targets(note: Note, config: Config, chosen: tuple[str, ...] = ()) -> list[Platform]:
+    """The configured platforms a note goes to: --platform, else its own list, else every enabled one."""
+    names = chosen or note.settings.platforms or config.enabled(tuple(platforms.registry()))
+    out = []
+    for name in names:
+        table = {**config.platform(name), **note.settings.overrides.get(name, {})}
+        out.append(platforms.get(name).configure(table))
+    return out
+
+
+def canonical_url(note: Note, config: Config, vault: Path) -> str | None:
+    if not config.canonical_url:
+        return None
+    try:
+        rel = note.path.resolve().relative_to(vault.resolve()).with_suffix("")
+    except ValueError:
+        rel = Path(note.path.stem)
+    return config.canonical_url.format(slug=note.slug, stem=note.path.stem, path=rel.as_posix())
+
+
+def compose(note: Note, doc: document.Document, platform: Platform, config: Config, vault: Path,
+            media: tuple[Media, ...] = (), notices: tuple[str, ...] = ()) -> Composed:
+    """Render and fit one note for one platform."""
+    url = canonical_url(note, config, vault)
+    folders = tuple(f for f in (config.templates, vault / "templates") if f and f.is_dir())
+    draft = render(note, doc, platform, media=media, folders=folders, exclude_tags=config.exclude_tags, url=url,
+                   unicode_bold=str(config.platform(platform.name).get("bold", "")).lower() == "unicode")
+    fitted = fit(draft.text, platform, where=str(note.path), read_more=url)
+
+    def post(text: str, media: tuple[Media, ...] = ()) -> Post:
+        final = platform.finish(text)
+        return Post(final.pop("text"), platform.measure(text), platform.limit, media, final)
+
+    posts = tuple(post(text, draft.media if i == 0 else ()) for i, text in enumerate(fitted.posts))
+    comments = tuple(post(text) for text in fitted.comments)
+    return Composed(note, platform, posts, notices + draft.warnings + fitted.warnings, comments, url)
+
+
+@dataclass
+class Report:
+    """What a set of notes became.
+
+    ``failures`` stopped a note (or one of its platforms) from being composed;
+    ``findings`` did not (images missing or without alt text): ``check``
+    reports them by their level, and each result carries them as warnings.
+    """
+
+    results: list[Composed] = field(default_factory=list)
+    failures: list[Problem] = field(default_factory=list)
+    findings: list[Problem] = field(default_factory=list)
+
+    @property
+    def notes(self) -> int:
+        return len({c.note.path for c in self.results})
+
+
+def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, ...] = ()) -> Report:
+    """Everything the notes under ``paths`` become, and every problem found on the way."""
+    known = tuple(platforms.registry())
+    report = Report()
+    results, problems = report.results, report.failures
+    for path, vault in find(paths):
+        try:
+            note = read(path, timezone=config.timezone, platforms=known)
+        except NoteError as exc:
+            problems.extend(exc.problems)
+            continue
+        doc = document.parse(note.body, note.body_line)
+        media, findings = gather(note, doc, vault)
+        report.findings.extend(findings)
+        notices = tuple(f"{p.path}:{p.line}: {p.message}" for p in findings)
+        try:
+            chosen_platforms = targets(note, config, chosen)
+        except UsageError as exc:
+            problems.append(Problem(str(path), note.lines.get("notecast"), str(exc)))
+            continue
+        for platform in chosen_platforms:
+            try:
+                results.append(compose(note, doc, platform, config, vault, media, notices))
+            except NoteError as exc:
+                problems.extend(exc.problems)
+    return report

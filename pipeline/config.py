@@ -1,0 +1,114 @@
+"""Configuration: ``notecast.toml`` plus ``NOTECAST_*`` environment overrides.
+
+Every setting has a default, so the bundled samples need no file at all.
+Secrets are never read from the file: only from the environment (see
+:mod:`pipeline.secrets`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import UsageError
+
+DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
+TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language"}
+COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility"}
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = Path(".")
+    path: Path | None = None
+    notes: Path = Path("posts")
+    templates: Path | None = None
+    timezone: str = "UTC"
+    canonical_url: str | None = None  # e.g. https://garden.example/{slug}/
+    exclude_tags: tuple[str, ...] = DEFAULT_EXCLUDED_TAGS
+    ledger: Path = Path(".notecast/ledger.jsonl")
+    language: str | None = None
+    platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def platform(self, name: str) -> Mapping[str, Any]:
+        """The settings table of one platform, environment overrides applied."""
+        table = dict(self.platforms.get(name, {}))
+        prefix = f"NOTECAST_{name.upper()}_"
+        for key, value in os.environ.items():
+            if key.startswith(prefix):
+                table[key[len(prefix):].lower()] = value
+        return table
+
+    def enabled(self, names) -> tuple[str, ...]:
+        return tuple(n for n in names if _truthy(self.platform(n).get("enabled", True)))
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
+def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str]] | None = None) -> Config:
+    """Load ``path`` (or ``./notecast.toml`` if it exists); report unknown keys as errors."""
+    import tomllib
+
+    explicit = path is not None
+    path = Path(path) if explicit else Path("notecast.toml")
+    if not path.exists():
+        if explicit:
+            raise UsageError(f"{path}: error: configuration file not found; check the --config path")
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: error: cannot read the configuration: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: error: not valid TOML: {exc}; see the README's configuration reference") from None
+    root = path.resolve().parent
+    problems = [f"unknown key {k!r}" for k in data if k not in TOP_KEYS]
+    platforms = data.get("platforms", {})
+    if not isinstance(platforms, dict):
+        problems.append("[platforms] must be a table of [platforms.<name>] tables")
+        platforms = {}
+    for name, table in platforms.items():
+        if known_settings is not None and name not in known_settings:
+            problems.append(f"unknown platform [platforms.{name}] (known: {', '.join(sorted(known_settings))})")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"[platforms.{name}] must be a table")
+            continue
+        allowed = COMMON_PLATFORM_KEYS | (known_settings or {}).get(name, set())
+        for key in table:
+            if known_settings is not None and key not in allowed:
+                problems.append(f"unknown key {key!r} in [platforms.{name}] (known: {', '.join(sorted(allowed))})")
+    secret_like = [k for t in platforms.values() if isinstance(t, dict) for k in t
+                   if k in ("token", "app_password", "api_key", "api_secret", "access_token", "access_secret", "password")]
+    for key in secret_like:
+        problems.append(f"secret {key!r} in the file: secrets go only in the environment (NOTECAST_<PLATFORM>_{key.upper()})")
+    if problems:
+        raise UsageError("\n".join(f"{path}: error: {p}" for p in problems))
+
+    def rel(value: Any, default: Path | None) -> Path | None:
+        return (root / value) if isinstance(value, str) else default
+
+    tz = data.get("timezone", "UTC")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz)
+    except Exception:
+        raise UsageError(f"{path}: error: unknown timezone {tz!r}; write an IANA name such as Europe/Madrid") from None
+    return Config(
+        root=root,
+        path=path,
+        notes=rel(data.get("notes"), root / "posts"),
+        templates=rel(data.get("templates"), None),
+        timezone=tz,
+        canonical_url=data.get("canonical_url"),
+        exclude_tags=tuple(data.get("exclude_tags", DEFAULT_EXCLUDED_TAGS)),
+        ledger=rel(data.get("ledger"), root / ".notecast" / "ledger.jsonl"),
+        language=data.get("language"),
+        platforms=platforms,
+    )

@@ -1,0 +1,471 @@
+"""Parsing a note's body once into a :class:`Document` of blocks and spans.
+
+markdown-it-py parses CommonMark (plus tables, strikethrough and footnotes);
+a few Obsidian habits are added on top:
+
+* a tab-indented list written right under a paragraph line is a list, as
+  Obsidian shows it (CommonMark reads it as more paragraph text);
+* ``[[Note]]`` / ``[[Note|alias]]`` become their text, ``![[file.png|alt]]``
+  an image; ``%%comments%%`` and HTML comments are dropped;
+* ``> [!note] Title`` blockquotes are callouts; ``==text==`` is a highlight;
+* ``:shortcode:`` emoji become emoji (outside code).
+
+Every platform renders from this one value; nobody parses Markdown again.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Union
+
+# ---- inline spans -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Styled:
+    """Emphasis of some kind around other spans: em, strong, mark or strike."""
+
+    style: str
+    children: tuple["Inline", ...]
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    children: tuple["Inline", ...]
+
+
+@dataclass(frozen=True)
+class Hashtag:
+    tag: str  # without the leading '#'
+
+
+@dataclass(frozen=True)
+class Mention:
+    handle: str  # without the leading '@'; may be user@domain or a Bluesky handle
+
+
+@dataclass(frozen=True)
+class FootnoteRef:
+    number: int
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str
+    alt: str
+    line: int
+    embed: bool = False  # written as ![[...]]
+
+
+@dataclass(frozen=True)
+class Break:
+    hard: bool = False
+
+
+Inline = Union[Text, Code, Styled, Link, Hashtag, Mention, FootnoteRef, Image, Break]
+
+# ---- blocks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    spans: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    spans: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Item:
+    blocks: tuple["Block", ...]
+    checked: bool | None = None  # task list items: [ ] / [x]
+
+
+@dataclass(frozen=True)
+class List:
+    ordered: bool
+    start: int
+    items: tuple[Item, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    blocks: tuple["Block", ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Callout:
+    kind: str
+    title: str
+    blocks: tuple["Block", ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    language: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[tuple[tuple[Inline, ...], ...], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    line: int
+
+
+Block = Union[Paragraph, Heading, List, Quote, Callout, CodeBlock, Table, Rule]
+
+
+@dataclass(frozen=True)
+class Document:
+    blocks: tuple[Block, ...]
+    footnotes: dict[int, tuple[Block, ...]] = field(default_factory=dict)
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        """Every image in reading order."""
+        return tuple(span for span in walk(self) if isinstance(span, Image))
+
+
+def walk(node):
+    """Yield every block and span under ``node`` (a Document, block or span), depth first."""
+    if isinstance(node, Document):
+        for block in node.blocks:
+            yield from walk(block)
+        for blocks in node.footnotes.values():
+            for block in blocks:
+                yield from walk(block)
+        return
+    yield node
+    for name in ("spans", "children", "blocks", "items"):
+        for child in getattr(node, name, ()):
+            yield from walk(child)
+    for row in getattr(node, "rows", ()):
+        for cell in row:
+            for span in cell:
+                yield from walk(span)
+
+
+# ---- parsing ------------------------------------------------------------------
+
+CALLOUT = re.compile(r"^\[!([\w-]+)\]([+-]?)[ \t]*(.*)$")
+LIST_MARKER = re.compile(r"^(\t+| {2,})([-*+]|\d{1,9}[.)])[ \t]")
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+COMMENT = re.compile(r"%%.*?%%", re.S)
+HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
+HASHTAG = re.compile(r"(?<![\w&/#])#([^\W\d_][\w/-]*|\d+[^\W\d][\w/-]*)")
+MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]+(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(?:\.[A-Za-z0-9-]+)+)?)(?<![.-])")
+IMAGE_SIZE = re.compile(r"^\d+(x\d+)?$")
+
+
+def prepare(source: str) -> str:
+    """Apply Obsidian's reading of the source without changing its line count."""
+    source = COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+    lines = source.split("\n")
+    fence = None
+    base = None  # indent stripped from the current lenient list
+    previous = ""
+    for i, line in enumerate(lines):
+        opener = FENCE.match(line)
+        if fence:
+            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
+                fence = None
+            previous = ""
+            continue
+        if opener and base is None:
+            fence = opener.group(1)
+            continue
+        if base is not None:
+            if line.startswith(base):
+                lines[i] = line[len(base):]
+                continue
+            base = None
+        marker = LIST_MARKER.match(line)
+        if marker and previous.strip() and not LIST_MARKER.match(previous) and not previous.lstrip().startswith((">", "-", "*", "+", "#", "|")):
+            base = marker.group(1)
+            lines[i] = line[len(base):]
+            continue
+        previous = line
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    return md
+
+
+def _wikilink_rule(state, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    embed = src.startswith("![[", pos)
+    if not embed and not src.startswith("[[", pos):
+        return False
+    start = pos + (3 if embed else 2)
+    end = src.find("]]", start)
+    if end < 0 or "\n" in src[start:end] or end == start:
+        return False
+    if not silent:
+        target, _, alias = src[start:end].partition("|")
+        token = state.push("wikilink", "", 0)
+        token.meta = {"target": target.strip(), "alias": alias.strip(), "embed": embed}
+    state.pos = end + 2
+    return True
+
+
+def parse(body: str, first_line: int = 1) -> Document:
+    """Parse a note body; ``first_line`` is the file line the body starts on."""
+    tokens = _markdown().parse(prepare(body))
+    builder = _Builder(first_line - 1)
+    blocks = builder.blocks(tokens)
+    return Document(tuple(blocks), builder.footnotes)
+
+
+class _Builder:
+    """Turns markdown-it's flat token stream into the nested Document."""
+
+    def __init__(self, offset: int):
+        self.offset = offset
+        self.footnotes: dict[int, tuple[Block, ...]] = {}
+        self.line = 1
+
+    def blocks(self, tokens) -> list[Block]:
+        out: list[Block] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.map:
+                self.line = tok.map[0] + 1 + self.offset
+            line = self.line
+            kind = tok.type
+            if kind in ("paragraph_open", "heading_open"):
+                spans = self.inlines(tokens[i + 1].children or [])
+                if spans:
+                    if kind == "heading_open":
+                        out.append(Heading(int(tok.tag[1]), spans, line))
+                    else:
+                        out.append(Paragraph(spans, line))
+                i += 3
+                continue
+            if kind in ("bullet_list_open", "ordered_list_open", "blockquote_open", "footnote_open", "table_open"):
+                end = _close(tokens, i)
+                inner = tokens[i + 1:end]
+                if kind == "blockquote_open":
+                    out.append(self._quote(self.blocks(inner), line))
+                elif kind == "footnote_open":
+                    self.footnotes[tok.meta["id"] + 1] = tuple(self.blocks(inner))
+                elif kind == "table_open":
+                    out.append(self._table(inner, line))
+                else:
+                    start = int(tok.attrGet("start") or 1)
+                    items = [Item(tuple(self.blocks(tokens[a + 1:b]))) for a, b in _children(tokens, i, end, "list_item_open")]
+                    out.append(List(kind == "ordered_list_open", start, tuple(_task(it) for it in items), line))
+                i = end + 1
+                continue
+            if kind in ("fence", "code_block"):
+                out.append(CodeBlock(tok.info.strip().split(" ")[0] if tok.info else "", tok.content.rstrip("\n"), line))
+            elif kind == "hr":
+                out.append(Rule(line))
+            elif kind == "html_block":
+                text = re.sub(r"<!--.*?-->", "", tok.content, flags=re.S).strip()
+                if text:
+                    out.append(Paragraph((Text(re.sub(r"<[^>]+>", "", text)),), line))
+            i += 1
+        return out
+
+    def _quote(self, blocks: list[Block], line: int) -> Block:
+        first = blocks[0] if blocks else None
+        if isinstance(first, Paragraph) and first.spans and isinstance(first.spans[0], Text):
+            head, _, rest = first.spans[0].text.partition("\n")
+            match = CALLOUT.match(head)
+            if match:
+                spans = list(first.spans[1:])
+                while spans and isinstance(spans[0], Break):
+                    spans.pop(0)
+                    break
+                if rest:
+                    spans.insert(0, Text(rest))
+                body = ([Paragraph(tuple(spans), first.line + 1)] if spans else []) + list(blocks[1:])
+                kind = match.group(1).lower()
+                return Callout(kind, match.group(3).strip() or kind.capitalize(), tuple(body), line)
+        return Quote(tuple(blocks), line)
+
+    def _table(self, tokens, line: int) -> Table:
+        rows, row = [], []
+        for tok in tokens:
+            if tok.type == "inline":
+                row.append(self.inlines(tok.children or []))
+            elif tok.type == "tr_close":
+                rows.append(tuple(row))
+                row = []
+        return Table(tuple(rows), line)
+
+    def inlines(self, children) -> tuple[Inline, ...]:
+        out: list[Inline] = []
+        stack: list[tuple[str, str, list]] = []  # (kind, url/style, saved out)
+        for tok in children:
+            kind = tok.type
+            if kind == "text":
+                out.extend(_text_spans(tok.content))
+            elif kind == "code_inline":
+                out.append(Code(tok.content))
+            elif kind in ("softbreak", "hardbreak"):
+                out.append(Break(kind == "hardbreak"))
+            elif kind in ("em_open", "strong_open", "s_open", "link_open"):
+                stack.append((kind, tok.attrGet("href") or "", out))
+                out = []
+            elif kind in ("em_close", "strong_close", "s_close", "link_close") and stack:
+                opened, href, saved = stack.pop()
+                inner = tuple(out)
+                out = saved
+                if opened == "link_open":
+                    out.append(Link(href, inner))
+                else:
+                    out.append(Styled({"em_open": "em", "strong_open": "strong", "s_open": "strike"}[opened], inner))
+            elif kind == "image":
+                alt = "".join(c.content for c in (tok.children or []) if c.type in ("text", "code_inline"))
+                out.append(Image(tok.attrGet("src") or "", alt.strip(), self.line))
+            elif kind == "wikilink":
+                meta = tok.meta
+                if meta["embed"]:
+                    alt = "" if IMAGE_SIZE.match(meta["alias"]) else meta["alias"]
+                    out.append(Image(meta["target"], alt, self.line, embed=True))
+                else:
+                    target = meta["target"].split("#")[0] or meta["target"].lstrip("#")
+                    out.append(Text(meta["alias"] or target))
+            elif kind == "footnote_ref":
+                out.append(FootnoteRef(tok.meta["id"] + 1))
+            elif kind == "html_inline":
+                continue  # tags and comments carry no text of their own
+        while stack:  # unbalanced emphasis: keep the text
+            _, _, saved = stack.pop()
+            out = saved + out
+        return _merge(out)
+
+
+def _close(tokens, i: int) -> int:
+    depth, opener = 0, tokens[i].type
+    closer = opener.replace("_open", "_close")
+    for j in range(i, len(tokens)):
+        if tokens[j].type == opener:
+            depth += 1
+        elif tokens[j].type == closer:
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(tokens) - 1
+
+
+def _children(tokens, i: int, end: int, opener: str):
+    j = i + 1
+    while j < end:
+        if tokens[j].type == opener:
+            k = _close(tokens, j)
+            yield j, k
+            j = k + 1
+        else:
+            j += 1
+
+
+def _task(item: Item) -> Item:
+    first = item.blocks[0] if item.blocks else None
+    if isinstance(first, Paragraph) and first.spans and isinstance(first.spans[0], Text):
+        match = re.match(r"^\[([ xX])\] ", first.spans[0].text)
+        if match:
+            rest = (Text(first.spans[0].text[4:]),) + first.spans[1:]
+            return Item((Paragraph(rest, first.line),) + item.blocks[1:], match.group(1) != " ")
+    return item
+
+
+def _text_spans(text: str) -> list[Inline]:
+    """Split plain text into text, highlight, hashtag and mention spans; emojize shortcodes."""
+    if ":" in text:
+        import emoji
+
+        text = emoji.emojize(text, language="alias")
+    out: list[Inline] = []
+    pos = 0
+    for match in HIGHLIGHT.finditer(text):
+        out.extend(_tags(text[pos:match.start()]))
+        out.append(Styled("mark", tuple(_tags(match.group(1)))))
+        pos = match.end()
+    out.extend(_tags(text[pos:]))
+    return out
+
+
+def _tags(text: str) -> list[Inline]:
+    if "#" not in text and "@" not in text:
+        return [Text(text)] if text else []
+    out: list[Inline] = []
+    pos = 0
+    pattern = re.compile(f"{HASHTAG.pattern}|{MENTION.pattern}")
+    for match in pattern.finditer(text):
+        if match.start() > pos:
+            out.append(Text(text[pos:match.start()]))
+        out.append(Hashtag(match.group(1)) if match.group(1) else Mention(match.group(2)))
+        pos = match.end()
+    if pos < len(text):
+        out.append(Text(text[pos:]))
+    return out
+
+
+def _merge(spans: list[Inline]) -> tuple[Inline, ...]:
+    """Join neighbouring Text spans and trim white space at the ends."""
+    out: list[Inline] = []
+    for span in spans:
+        if isinstance(span, Text) and out and isinstance(out[-1], Text):
+            out[-1] = Text(out[-1].text + span.text)
+        elif not (isinstance(span, Text) and not span.text):
+            out.append(span)
+    while out and isinstance(out[-1], Break):
+        out.pop()
+    if out and isinstance(out[0], Text):
+        out[0] = Text(out[0].text.lstrip())
+    if out and isinstance(out[-1], Text):
+        out[-1] = Text(out[-1].text.rstrip())
+    return tuple(s for s in out if not (isinstance(s, Text) and not s.text))
+
+
+def plain(spans) -> str:
+    """The visible text of spans, without any markup."""
+    parts = []
+    for span in spans:
+        if isinstance(span, (Text, Code)):
+            parts.append(span.text)
+        elif isinstance(span, (Styled, Link)):
+            parts.append(plain(span.children))
+        elif isinstance(span, Hashtag):
+            parts.append("#" + span.tag)
+        elif isinstance(span, Mention):
+            parts.append("@" + span.handle)
+        elif isinstance(span, Break):
+            parts.append("\n")
+    return "".join(parts)

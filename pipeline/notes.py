@@ -1,0 +1,235 @@
+"""Reading a note: a Markdown file with YAML front matter.
+
+python-frontmatter does the splitting and YAML loading, but it hides several
+mistakes (an unclosed block, a list or a scalar instead of a mapping all come
+back as ``{}``) and reports YAML errors without the file's line numbers. This
+module wraps it so that each of those becomes a :class:`~pipeline.errors.Problem`
+naming the file and line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from .errors import NoteError, Problem
+
+ZETTEL_ID = re.compile(r"^\s*\d{8,14}\s*(?:[-–—:_|]\s*)?(?=\S)")
+NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags"}
+STATUSES = ("draft", "ready")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The note's own ``notecast:`` block, validated."""
+
+    platforms: tuple[str, ...] | None = None
+    publish_at: datetime | None = None
+    status: str = "draft"
+    template: str | None = None
+    hashtags: tuple[str, ...] = ()
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note as read from disk: front matter (keys lower-cased) and body."""
+
+    path: Path
+    meta: Mapping[str, Any]
+    body: str
+    body_line: int  # the file line on which ``body`` starts (1-based)
+    title: str
+    date: date | None
+    tags: tuple[str, ...]
+    settings: Settings
+    lines: Mapping[str, int] = field(default_factory=dict)  # front matter key -> file line
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-") or self.path.stem
+
+
+def strip_zettel_id(title: str) -> str:
+    """``202303012203 - My failure resume`` -> ``My failure resume``."""
+    return ZETTEL_ID.sub("", title, count=1).strip()
+
+
+def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] = ()) -> Note:
+    """Read and validate one note; raise :class:`NoteError` with every problem found."""
+    path = Path(path)
+    text = _decode(path)
+    meta, body, body_line, lines = _split(path, text)
+    meta = {str(k).lower(): v for k, v in meta.items()}
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str, hint: str = "") -> None:
+        problems.append(Problem(str(path), lines.get(key.split(".")[0]), message, hint))
+
+    raw_title = meta.get("title")
+    if raw_title is not None and not isinstance(raw_title, str):
+        raw_title = str(raw_title)
+    title = strip_zettel_id(raw_title) if raw_title else strip_zettel_id(path.stem.replace("-", " "))
+    tags = _tags(meta.get("tags"), lambda m, h="": problem("tags", m, h))
+    settings = _settings(meta.get("notecast"), timezone, platforms, problem)
+    note_date = meta.get("date")
+    if isinstance(note_date, datetime):
+        note_date = note_date.date()
+    elif note_date is not None and not isinstance(note_date, date):
+        try:
+            note_date = date.fromisoformat(str(note_date).strip())
+        except ValueError:
+            problem("date", f"date {note_date!r} is not a date", "write it as YYYY-MM-DD, e.g. 2023-03-01")
+            note_date = None
+    if problems:
+        raise NoteError(*problems)
+    return Note(path, meta, body, body_line, title or path.stem, note_date, tags, settings, lines)
+
+
+def _decode(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NoteError.at(path, None, f"cannot read the file: {exc.strerror}", "check the path and its permissions") from None
+    if not data.strip():
+        raise NoteError.at(path, None, "the note is empty", "write some text, or delete the file")
+    if b"\x00" in data[:8192]:
+        raise NoteError.at(path, None, "this is a binary file, not a Markdown note",
+                           "keep only text notes under the notes folder, or rename it away from .md")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise NoteError.at(path, line, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
+                           "save the file as UTF-8 in your editor") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
+    """Split front matter from body; map each top-level key to its file line."""
+    import frontmatter
+    import yaml
+
+    lead = len(text) - len(text.lstrip("\n"))  # blank lines python-frontmatter would strip
+    rest = text[lead:]
+    if not rest.startswith("---"):
+        return {}, text, 1, {}
+    first = rest.split("\n", 1)[0]
+    if first.rstrip() != "---":
+        return {}, text, 1, {}
+    all_lines = text.split("\n")
+    closing = next((j for j in range(lead + 1, len(all_lines)) if re.fullmatch(r"-{3,}\s*", all_lines[j])), None)
+    if closing is None:
+        raise NoteError.at(path, lead + 1, "front matter is never closed",
+                           "add a line with only --- after the last front matter line")
+    handler = frontmatter.YAMLHandler()
+    fm, _content = handler.split(rest)  # fm keeps the rest of the opening line: line k of fm is file line lead+1+k
+    try:
+        meta = handler.load(fm) if fm.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = lead + 1 + mark.line if mark else lead + 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise NoteError.at(path, line, f"front matter is not valid YAML: {reason}",
+                           "check the quotes, colons and indentation on that line") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        kind = "a list" if isinstance(meta, list) else f"a single {type(meta).__name__}"
+        raise NoteError.at(path, lead + 2, f"front matter is {kind}, not a set of keys",
+                           "write it as key: value lines, e.g. title: My note")
+    body_start = closing + 2  # 1-based line after the closing ---
+    body = "\n".join(all_lines[closing + 1:])
+    key_lines: dict[str, int] = {}
+    for number in range(lead + 2, closing + 1):
+        line = all_lines[number - 1]
+        m = re.match(r"([^\s#:-][^:]*?)\s*:", line)
+        if m:
+            key_lines.setdefault(m.group(1).strip("'\" ").lower(), number)
+    return meta, body, body_start, key_lines
+
+
+def _tags(value: Any, problem) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items = [t for t in re.split(r"[,\s]+", value) if t]
+    elif isinstance(value, (list, tuple)):
+        items = [str(t) for t in value if t is not None]
+    else:
+        problem(f"tags must be a list or a comma-separated string, not {type(value).__name__}",
+                "write e.g. tags: [career, data-science]")
+        return ()
+    return tuple(t.strip().lstrip("#") for t in items if t.strip().lstrip("#"))
+
+
+def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Settings:
+    if block is None:
+        return Settings()
+    if not isinstance(block, dict):
+        problem("notecast", "notecast: must be a set of keys", "write e.g. notecast: {status: ready}")
+        return Settings()
+    block = {str(k).lower(): v for k, v in block.items()}
+    known = set(platforms)
+    for key in block:
+        if key not in NOTECAST_KEYS and key not in known:
+            close = ", ".join(sorted(NOTECAST_KEYS | known))
+            problem("notecast", f"unknown key notecast.{key}", f"use one of: {close}")
+    chosen = None
+    if "platforms" in block:
+        raw = block["platforms"]
+        raw = [raw] if isinstance(raw, str) else raw
+        if not isinstance(raw, list):
+            problem("notecast", "notecast.platforms must be a list", "write e.g. platforms: [linkedin, bluesky]")
+        else:
+            chosen = tuple(str(p).lower() for p in raw)
+            for name in chosen:
+                if known and name not in known:
+                    problem("notecast", f"unknown platform {name!r} in notecast.platforms",
+                            f"use one of: {', '.join(sorted(known))}")
+    status = str(block.get("status", "draft")).lower()
+    if status not in STATUSES:
+        problem("notecast", f"notecast.status {status!r} is not draft or ready", "write status: ready to publish it")
+    publish_at = None
+    if block.get("publish_at") is not None:
+        try:
+            publish_at = parse_when(block["publish_at"], tz)
+        except ValueError:
+            problem("notecast", f"publish_at {str(block['publish_at'])!r} is not a date",
+                    "write e.g. 2026-12-01T09:00:00+01:00")
+    template = block.get("template")
+    if template is not None and (not isinstance(template, str) or not re.fullmatch(r"[\w.-]+", template)):
+        problem("notecast", f"notecast.template {template!r} is not a template name",
+                "write a name such as essay (templates/essay.<platform>.j2)")
+        template = None
+    hashtags = _tags(block.get("hashtags"), lambda m, h="": problem("notecast", m, h))
+    overrides = {k: v for k, v in block.items() if k in known}
+    for name, value in overrides.items():
+        if not isinstance(value, dict):
+            problem("notecast", f"notecast.{name} must be a set of keys", f"write e.g. {name}: {{overflow: error}}")
+    overrides = {k: {str(a).lower(): b for a, b in v.items()} for k, v in overrides.items() if isinstance(v, dict)}
+    return Settings(chosen, publish_at, status, template, hashtags, overrides)
+
+
+def parse_when(value: Any, tz: str) -> datetime:
+    """A schedule time as an aware datetime; naive times are in ``tz``.
+
+    ``zoneinfo`` resolves a naive wall time in a daylight-saving gap or fold
+    with ``fold=0``: the earlier of two ambiguous instants, and for a time that
+    does not exist, the instant it would have been before the change.
+    """
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, date):
+        when = datetime.combine(value, time(9, 0))
+    else:
+        text = str(value).strip().replace(" ", "T", 1)
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(tz))
+    return when

@@ -1,0 +1,129 @@
+"""Platforms: each one's rules (limit, counting, escaping, features) and its publisher.
+
+A platform is one module exposing ``platform``, an instance of a
+:class:`Platform` subclass, registered under the entry-point group
+``notecast.publishers`` (our own built-ins too, exactly as a third-party
+package would). Nothing outside a platform module counts length or branches
+on a platform's name.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    import requests
+
+    from ..publish import Publisher
+
+GROUP = "notecast.publishers"
+BUILTIN_ORDER = ("linkedin", "x", "bluesky", "mastodon")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A platform setting: from ``[platforms.<name>]`` or ``NOTECAST_<NAME>_<KEY>``."""
+
+    key: str
+    secret: bool = False
+    default: str | None = None
+    placeholder: str = ""
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The rules one platform imposes on a post's text."""
+
+    name: str = ""
+    title: str = ""
+    limit: int = 0
+    threads: bool = False
+    max_images: int = 4
+    alt_limit: int = 1000
+    overflow: str = "thread"  # thread | truncate | error | comment
+    numbering: str = "off"  # off | on | a format with {i} and {n}
+    settings: tuple[Setting, ...] = ()
+    hashtag_style: str = "as-is"  # as-is | camel
+
+    def measure(self, text: str) -> int:
+        """The length of ``text`` as the platform counts it."""
+        raise NotImplementedError
+
+    def fits(self, text: str) -> bool:
+        return 0 < self.measure(text) <= self.limit
+
+    def escape(self, text: str) -> str:
+        """Text as the platform must receive it to show it literally."""
+        return text
+
+    def configure(self, table: Mapping[str, Any]) -> "Platform":
+        """A copy with the user's overrides (limit, overflow, numbering) applied."""
+        changes: dict[str, Any] = {}
+        for key in ("limit", "max_characters"):
+            if table.get(key) not in (None, ""):
+                try:
+                    changes["limit"] = int(table[key])
+                except (TypeError, ValueError):
+                    raise UsageError(f"[platforms.{self.name}] {key} must be a whole number, not {table[key]!r}") from None
+        if table.get("overflow"):
+            policy = str(table["overflow"])
+            allowed = ("thread", "truncate", "error", "comment") if self.threads else ("truncate", "error", "comment")
+            if policy not in allowed:
+                raise UsageError(f"[platforms.{self.name}] overflow {policy!r} is not one of {', '.join(allowed)}")
+            changes["overflow"] = policy
+        if table.get("numbering") not in (None, ""):
+            numbering = table["numbering"]
+            numbering = {True: "on", False: "off"}.get(numbering, str(numbering))
+            if numbering not in ("on", "off") and ("{i}" not in numbering):
+                raise UsageError(f"[platforms.{self.name}] numbering must be on, off or a format such as '{{i}}/{{n}}'")
+            changes["numbering"] = numbering
+        return dataclasses.replace(self, **changes) if changes else self
+
+    def link(self, label: str, url: str) -> str:
+        """How a link with visible ``label`` is written in this platform's plain text."""
+        if not label or label == url or url.endswith("://" + label):
+            return url
+        return f"{label} {url}"
+
+    def finish(self, text: str) -> dict[str, Any]:
+        """The final form of one post: at least ``{"text": ...}`` (Bluesky adds facets)."""
+        return {"text": text}
+
+    def publisher(self, session: "requests.Session", settings: Mapping[str, Any]) -> "Publisher":
+        raise NotImplementedError(f"{self.name} has no publisher")
+
+    @property
+    def setting_keys(self) -> set[str]:
+        return {s.key for s in self.settings}
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Platform]:
+    """Every installed platform by name, built-ins first in their usual order."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, Platform] = {}
+    for ep in entry_points(group=GROUP):
+        try:
+            platform = ep.load()
+        except Exception as exc:  # a broken plugin must not break the others
+            import warnings
+
+            warnings.warn(f"platform {ep.name!r} from {ep.value} could not be loaded: {exc}")
+            continue
+        found[ep.name] = platform
+    order = {name: i for i, name in enumerate(BUILTIN_ORDER)}
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def get(name: str) -> Platform:
+    platforms = registry()
+    if name not in platforms:
+        known = ", ".join(platforms) or "none (is notecast installed? run pip install -e .)"
+        raise UsageError(f"unknown platform {name!r}; use one of: {known}")
+    return platforms[name]

@@ -1,0 +1,91 @@
+"""Bluesky: 300 grapheme clusters and 3,000 UTF-8 bytes per post, in threads.
+
+Links show short text in the post while a link facet keeps the whole URL;
+hashtags get tag facets. Facet offsets are UTF-8 byte offsets into the text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .. import richtext
+from ..text import grapheme_count, utf8_bytes
+from . import Platform, Setting
+
+MAX_BYTES = 3000
+SHOWN_URL = 27  # characters of a bare URL shown before an ellipsis
+BARE_URL = re.compile(r"https?://[^\s\ue000-\ue002]+[^\s.,;:!?'\")\]\ue000-\ue002]")
+TAG = re.compile(r"(?:(?<=\s)|^)#([^\d\s\W_][\w-]*|\d+[^\d\s\W][\w-]*)", re.M)
+
+
+def short_url(url: str) -> str:
+    """``https://example.com/a/long/path`` -> ``example.com/a/long/pa…``."""
+    bare = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+    return bare if len(bare) <= SHOWN_URL else bare[: SHOWN_URL - 1] + "…"
+
+
+def facets(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """The shown text and its link and tag facets, in UTF-8 byte offsets."""
+    shown, marked = richtext.links(text)
+    spans: list[tuple[int, int, dict[str, Any]]] = [
+        (a, b, {"$type": "app.bsky.richtext.facet#link", "uri": url}) for a, b, url in marked]
+    taken = [(a, b) for a, b, _ in spans]
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= x or a >= y for x, y in taken)
+
+    for match in BARE_URL.finditer(shown):
+        if free(*match.span()):
+            spans.append((*match.span(), {"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)}))
+            taken.append(match.span())
+    for match in TAG.finditer(shown):
+        tag = match.group(1)
+        if free(*match.span()) and len(tag) <= 64:
+            spans.append((*match.span(), {"$type": "app.bsky.richtext.facet#tag", "tag": tag}))
+    spans.sort(key=lambda s: s[0])
+    out = []
+    for a, b, feature in spans:
+        start = utf8_bytes(shown[:a])
+        end = start + utf8_bytes(shown[a:b])
+        out.append({"index": {"byteStart": start, "byteEnd": end}, "features": [feature]})
+    return shown, out
+
+
+@dataclass(frozen=True)
+class Bluesky(Platform):
+    def measure(self, text: str) -> int:
+        return grapheme_count(richtext.shown(text))
+
+    def fits(self, text: str) -> bool:
+        shown = richtext.shown(text)
+        return 0 < grapheme_count(shown) <= self.limit and utf8_bytes(shown) <= MAX_BYTES
+
+    def link(self, label: str, url: str) -> str:
+        if not label or label == url or label == re.sub(r"^https?://", "", url):
+            return richtext.link(url, short_url(url))
+        return richtext.link(url, label)
+
+    def finish(self, text: str) -> dict[str, Any]:
+        shown, found = facets(text)
+        return {"text": shown, "facets": found}
+
+    def publisher(self, session, settings: Mapping[str, Any]):
+        from ..publishers.bluesky import BlueskyPublisher
+
+        return BlueskyPublisher(session, settings)
+
+
+platform = Bluesky(
+    name="bluesky",
+    title="Bluesky",
+    limit=300,
+    threads=True,
+    max_images=4,
+    alt_limit=2000,
+    settings=(
+        Setting("service", default="https://bsky.social", help="your PDS (or https://bsky.social)"),
+        Setting("handle", placeholder="you.bsky.social"),
+        Setting("app_password", secret=True, placeholder="<NOTECAST_BLUESKY_APP_PASSWORD>", help="an app password, never your account password"),
+    ),
+)

@@ -1,0 +1,224 @@
+"""Rendering a Document into a platform's draft text through Jinja2 templates.
+
+Templates run in Jinja's sandbox with ``StrictUndefined``: a typo is an error
+naming the template and line, and reaching into Python internals is refused.
+The text forms (bullets, links, quotes, footnotes…) are filters, so a user
+template decides the layout while each platform decides the spelling.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from . import document as d
+from .errors import NoteError
+from .notes import Note
+from .media import Media
+from .platforms import Platform
+
+CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡", "important": "❗", "warning": "⚠️",
+                 "caution": "⚠️", "danger": "⛔", "error": "⛔", "bug": "🐞", "example": "📋", "quote": "❝",
+                 "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
+                 "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
+BULLETS = {"linkedin": ("•", "◦", "▪")}
+@dataclass(frozen=True)
+class Draft:
+    """A note rendered for one platform, before fitting."""
+
+    note: Note
+    platform: Platform
+    text: str
+    media: tuple[Media, ...] = ()
+    warnings: tuple[str, ...] = ()
+    url: str | None = None
+
+
+class TextForm:
+    """How a Document is spelled in one platform's plain text."""
+
+    def __init__(self, platform: Platform, *, unicode_bold: bool = False):
+        self.platform = platform
+        self.bullets = BULLETS.get(platform.name, ("•", "◦", "▪"))
+        self.unicode_bold = unicode_bold
+
+    def document(self, doc: d.Document) -> str:
+        out: list[str] = []
+        blocks = list(doc.blocks)
+        for i, block in enumerate(blocks):
+            text = self.block(block, 0)
+            if not text:
+                continue
+            refs = [s.number for s in d.walk(block) if isinstance(s, d.FootnoteRef)]
+            notes = [f"[{n}] " + "\n".join(self.block(b, 0) for b in doc.footnotes.get(n, ())) for n in refs]
+            if notes:
+                text += "\n\n" + "\n".join(notes)
+            previous = blocks[i - 1] if i else None
+            if out and (isinstance(previous, d.Heading) or (
+                    isinstance(block, d.List) and isinstance(previous, d.Paragraph) and out[-1].endswith(":"))):
+                out[-1] += "\n" + text  # a heading or an intro line stays with what follows
+            else:
+                out.append(text)
+        return "\n\n".join(out)
+
+    def block(self, block: d.Block, depth: int) -> str:
+        if isinstance(block, (d.Paragraph, d.Heading)):
+            return self.spans(block.spans).strip()
+        if isinstance(block, d.List):
+            lines = []
+            for n, item in enumerate(block.items, block.start):
+                marker = f"{n}." if block.ordered else self.bullets[min(depth, len(self.bullets) - 1)]
+                if item.checked is not None:
+                    marker += " ☑" if item.checked else " ☐"
+                body = [self.block(b, depth + 1) for b in item.blocks]
+                first, *rest = [t for t in body if t] or [""]
+                lines.append("   " * depth + f"{marker} {first}")
+                lines.extend(rest)
+            return "\n".join(lines)
+        if isinstance(block, d.Quote):
+            inner = [self.block(b, depth) for b in block.blocks]
+            inner = [t for t in inner if t]
+            if len(inner) == 1 and "\n" not in inner[0]:
+                return f"“{inner[0]}”"
+            return "\n".join("> " + line if line else ">" for line in "\n\n".join(inner).split("\n"))
+        if isinstance(block, d.Callout):
+            icon = CALLOUT_ICONS.get(block.kind, "📝")
+            body = "\n\n".join(t for t in (self.block(b, depth) for b in block.blocks) if t)
+            return f"{icon} {block.title}" + (f"\n{body}" if body else "")
+        if isinstance(block, d.CodeBlock):
+            return block.text
+        if isinstance(block, d.Table):
+            return "\n".join(" | ".join(self.spans(cell) for cell in row) for row in block.rows)
+        return ""
+
+    def spans(self, spans) -> str:
+        out = []
+        for span in spans:
+            if isinstance(span, (d.Text, d.Code)):
+                out.append(span.text)
+            elif isinstance(span, d.Styled):
+                inner = self.spans(span.children)
+                out.append(bold(inner) if self.unicode_bold and span.style == "strong" else inner)
+            elif isinstance(span, d.Link):
+                out.append(self.platform.link(d.plain(span.children).strip(), span.url))
+            elif isinstance(span, d.Hashtag):
+                out.append("#" + span.tag)
+            elif isinstance(span, d.Mention):
+                out.append("@" + span.handle)
+            elif isinstance(span, d.FootnoteRef):
+                out.append(f"[{span.number}]")
+            elif isinstance(span, d.Break):
+                out.append("\n")
+        return "".join(out)
+
+
+def bold(text: str) -> str:
+    """Mathematical bold letters (opt-in: screen readers spell them out)."""
+    table = {**{c: chr(0x1D400 + i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")},
+             **{c: chr(0x1D41A + i) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")},
+             **{c: chr(0x1D7CE + i) for i, c in enumerate("0123456789")}}
+    return "".join(table.get(c, c) for c in text)
+
+
+def hashtag(tag: str, style: str) -> str:
+    """A tag as a hashtag: ``data-science`` -> ``#datascience`` or, camel, ``#DataScience``."""
+    words = [w for w in re.split(r"[\s_\-/.]+", tag.lstrip("#")) if w]
+    if style == "camel" and len(words) > 1:
+        return "#" + "".join(w[:1].upper() + w[1:] for w in words)
+    return "#" + "".join(words)
+
+
+@lru_cache(maxsize=8)
+def environment(folders: tuple[Path, ...]):
+    """A sandboxed Jinja environment over the user's folders, then the defaults."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    loader = jinja2.FileSystemLoader([*map(str, folders), str(bundled("templates", "templates"))])
+    env = SandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+                               keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def bundled(installed: str, checkout: str) -> Path:
+    """A folder shipped with notecast: inside the installed package, or beside it in a checkout."""
+    here = Path(__file__).resolve().parent
+    inside = here / installed
+    return inside if inside.is_dir() else here.parent / checkout
+
+
+def template_names(note: Note, platform: Platform) -> list[str]:
+    name = note.settings.template
+    return [f"{name}.{platform.name}.j2", f"{name}.j2"] if name else [f"{platform.name}.j2"]
+
+
+def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Media, ...] = (),
+           folders: tuple[Path, ...] = (), exclude_tags: tuple[str, ...] = (), url: str | None = None,
+           unicode_bold: bool = False) -> Draft:
+    """Render one note for one platform into a Draft (text before fitting, media, warnings)."""
+    import jinja2
+
+    form = TextForm(platform, unicode_bold=unicode_bold)
+    excluded = {t.lower() for t in exclude_tags}
+    tags = [t for t in (*note.tags, *note.settings.hashtags) if t.lower() not in excluded]
+    hashtags = list(dict.fromkeys(hashtag(t, platform.hashtag_style) for t in tags))
+    warnings = []
+    if len(media) > platform.max_images:
+        warnings.append(f"{platform.name}: {len(media)} images, only the first {platform.max_images} are attached")
+    media = tuple(m.for_platform(platform.alt_limit) for m in media[: platform.max_images])
+    context = {
+        "title": note.title,
+        "date": note.date,
+        "tags": tags,
+        "hashtags": hashtags,
+        "url": url,
+        "meta": dict(note.meta),
+        "document": doc,
+        "body": form.document(doc),
+        "images": [{"path": str(m.path), "alt": m.alt} for m in media],
+        "platform": {"name": platform.name, "limit": platform.limit, "threads": platform.threads},
+        "post_break": "\n\f\n",
+    }
+    env = environment(folders)
+    env.filters.update(text=form.document, spans=form.spans, hashtag=lambda t: hashtag(t, platform.hashtag_style),
+                       link=lambda label, target: platform.link(label, target))
+    names = template_names(note, platform)
+    try:
+        template = env.select_template(names)
+        text = template.render(context)
+    except jinja2.TemplatesNotFound:
+        raise NoteError.at(note.path, note.lines.get("notecast"), f"no template {' or '.join(names)}",
+                           f"create it in {folders[0] if folders else 'templates/'} or fix notecast.template") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise NoteError.at(exc.filename or exc.name or "template", exc.lineno, f"template syntax error: {exc.message}",
+                           "fix the template; see the README's template reference") from None
+    except jinja2.exceptions.SecurityError as exc:
+        where, line = _template_frame(exc)
+        raise NoteError.at(where, line, f"template tried something unsafe: {exc}",
+                           "templates may only use the note's fields and notecast's filters") from None
+    except jinja2.UndefinedError as exc:
+        where, line = _template_frame(exc)
+        raise NoteError.at(where, line, f"template error: {exc.message}",
+                           "check the name against the fields listed in the README's template reference") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        where, line = _template_frame(exc)
+        raise NoteError.at(where, line, f"template error: {exc}", "check the template's expressions") from None
+    return Draft(note, platform, clean_draft(text), media, tuple(warnings), url)
+
+
+def clean_draft(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int | None]:
+    """The template file and line where rendering failed, from Jinja's rewritten traceback."""
+    tb = exc.__traceback__
+    found: tuple[str, int | None] = ("template", None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
