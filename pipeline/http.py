@@ -1,0 +1,102 @@
+"""Sending a request with bounded, polite retries, and turning failures into errors.
+
+Retried: connection failures before anything was sent, 429, and 5xx where
+the caller says a retry is safe (an idempotent request, or one the platform
+de-duplicates). ``Retry-After`` (seconds or an HTTP date) and
+``RateLimit-Reset`` are honoured; otherwise exponential backoff with jitter.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable
+
+from .errors import Rejected, Retryable
+
+
+@dataclass(frozen=True)
+class Policy:
+    tries: int = 4
+    base: float = 1.0  # seconds before the first retry
+    cap: float = 60.0  # longest single wait
+    budget: float = 180.0  # longest total wait for one request
+
+
+DEFAULT = Policy()
+_sleep: Callable[[float], None] = time.sleep  # tests replace it
+
+
+def request(session, method: str, url: str, *, retry_safe: bool, policy: Policy = DEFAULT,
+            describe: Callable[[Any], str] | None = None, hint: Callable[[int], str] | None = None, **kwargs):
+    """Send and return the response, or raise Retryable / Rejected with the platform's message."""
+    import requests
+
+    kwargs.setdefault("timeout", 30)
+    waited = 0.0
+    for attempt in range(1, policy.tries + 1):
+        try:
+            response = session.request(method, url, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            sent = not isinstance(exc, requests.ConnectTimeout) and "NewConnectionError" not in repr(exc) \
+                and "Connection refused" not in str(exc)
+            if (sent and not retry_safe) or attempt == policy.tries:
+                raise Retryable(f"{method} {_short(url)}: {type(exc).__name__}",
+                                hint="the network failed; the run can be repeated safely") from None
+            wait = _backoff(attempt, policy)
+        else:
+            status = response.status_code
+            if status < 400:
+                return response
+            message = describe(response) if describe else _message(response)
+            retryable = status == 429 or (status >= 500 and retry_safe)
+            wait = _retry_after(response)
+            if not retryable or attempt == policy.tries:
+                cls = Retryable if (status == 429 or status >= 500) else Rejected
+                raise cls(f"{method} {_short(url)} answered {status}: {message}",
+                          hint=hint(status) if hint else "", status=status, retry_after=wait)
+            wait = wait if wait is not None else _backoff(attempt, policy)
+        if wait > policy.cap or waited + wait > policy.budget:
+            raise Retryable(f"{method} {_short(url)}: asked to wait {wait:.0f} s, more than notecast waits",
+                            hint="the next run will try again", retry_after=wait)
+        _sleep(wait)
+        waited += wait
+    raise AssertionError("unreachable")
+
+
+def _backoff(attempt: int, policy: Policy) -> float:
+    return min(policy.cap, policy.base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+def _retry_after(response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+            except (TypeError, ValueError):
+                return None
+    reset = response.headers.get("RateLimit-Reset") or response.headers.get("x-rate-limit-reset")
+    if reset and reset.isdigit():
+        return max(0.0, int(reset) - time.time())
+    return None
+
+
+def _message(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip() or response.reason or ""
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error", "detail", "title"):
+            if isinstance(body.get(key), str):
+                name = body.get("error") if key == "message" and isinstance(body.get("error"), str) else ""
+                return f"{name}: {body[key]}" if name else body[key]
+    return str(body)[:300]
+
+
+def _short(url: str) -> str:
+    return url.split("?")[0]

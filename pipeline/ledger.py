@@ -1,0 +1,147 @@
+"""The ledger: what was sent where, one JSON line per event, append-only.
+
+Each post of a thread gets an ``intent`` line before its request and a
+``done`` line (remote id and URL) after it, or ``failed`` / ``unknown``.
+Every line is flushed and fsynced before the request goes out, so a crash at
+any instant leaves at worst a torn last line, which reading skips. Lines are
+only ever appended, so git merges of the ledger stay trivial.
+
+The newest line for a (note, platform, edition, part) is its state; an
+edition is the hash of the whole publication, so an edited note is a new
+edition and is never mixed with posts already made from the old text.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import UsageError
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the ledger."""
+
+    event: str  # intent | done | failed | unknown
+    note: str
+    platform: str
+    edition: str
+    part: int
+    parts: int
+    at: str
+    key: str = ""
+    id: str = ""
+    url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    created: str = ""  # time of the first intent for this part (Bluesky record keys derive from it)
+
+    def to_json(self) -> str:
+        data = {"v": VERSION, "at": self.at, "event": self.event, "note": self.note, "platform": self.platform,
+                "edition": self.edition, "part": self.part, "parts": self.parts}
+        for name in ("key", "id", "url", "extra", "error", "created"):
+            value = getattr(self, name)
+            if value:
+                data[name] = value
+        return json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Ledger:
+    """Reads the ledger once, answers questions about it, and appends durably."""
+
+    def __init__(self, path: Path, *, writable: bool = True):
+        self.path = Path(path)
+        self.writable = writable
+        self.entries: list[Entry] = list(read(self.path))
+        self.torn = False
+
+    def latest(self, note: str, platform: str) -> dict[str, dict[int, Entry]]:
+        """For each edition of (note, platform): the newest entry of each part, editions oldest first."""
+        out: dict[str, dict[int, Entry]] = {}
+        for entry in self.entries:
+            if entry.note == note and entry.platform == platform:
+                out.setdefault(entry.edition, {})[entry.part] = entry
+        return out
+
+    def append(self, entry: Entry) -> Entry:
+        """Write one line and make it durable before returning."""
+        self.entries.append(entry)
+        if not self.writable:
+            return entry
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        needs_newline = self.path.exists() and self.path.stat().st_size > 0 and not _ends_with_newline(self.path)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(("\n" if needs_newline else "") + entry.to_json() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return entry
+
+    def lock(self):
+        """An exclusive lock so two local runs never publish at once (CI uses a concurrency group)."""
+        return _Lock(self.path.with_name(self.path.name + ".lock")) if self.writable else _NoLock()
+
+
+def read(path: Path) -> Iterator[Entry]:
+    """Every well-formed entry; a torn or foreign line is skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: error: cannot read the ledger: {exc}; restore it from git") from None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            yield Entry(event=data["event"], note=data["note"], platform=data["platform"], edition=data["edition"],
+                        part=int(data["part"]), parts=int(data["parts"]), at=data.get("at", ""),
+                        key=data.get("key", ""), id=data.get("id", ""), url=data.get("url", ""),
+                        extra=data.get("extra") or {}, error=data.get("error", ""), created=data.get("created", ""))
+        except (ValueError, KeyError, TypeError):
+            continue  # a line torn by a crash mid-write, or a merge leftover
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
+class _Lock:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "w")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.close()
+            raise UsageError(f"{self.path}: error: another notecast publish is running; wait for it to finish") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+        return False
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
