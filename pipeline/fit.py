@@ -16,10 +16,14 @@ from typing import Callable
 from .errors import NoteError
 from .platforms import Platform
 from .richtext import LINK_END, LINK_START
-from .text import graphemes
+from .text import graphemes, simple
 
 POST_BREAK = "\n\f\n"
-SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
+# The gap after a sentence: whitespace after its end mark and any closing quotes or brackets
+# (which stay with the sentence), or nothing after a CJK full stop followed by more text.
+SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?…。！？])|(?<=[.!?…。！？][\"'”’)\]」』）])|(?<=[.!?…。！？][\"'”’)\]」』）]{2}))\s+"
+    r"|(?:(?<=[。！？])|(?<=[。！？][」』）”’]))(?=[^\s\"'”’)\]」』）。！？、，…])")
 WORD_GAP = re.compile(r"\s+")
 ATOM = re.compile(
     rf"{LINK_START}[^{LINK_END}]*{LINK_END}|(?:https?://|www\.)\S+|[#@＃][^\s]+|\S+\.[a-z]{{2,}}/\S*", re.I)
@@ -39,39 +43,65 @@ class Fitted:
 
 def fit(draft: str, platform: Platform, *, where: str = "", read_more: str | None = None) -> Fitted:
     """Fit ``draft`` to ``platform`` by its overflow policy; never return a post over the limit."""
-    draft = _tidy(draft)
-    if not draft.replace("\f", "").strip():
+    sections = [s for s in map(_tidy, draft.split("\f")) if s]  # tidied apart: tidying would strip the \f
+    if not sections:
         raise NoteError.at(where, None, f"{platform.name}: the rendered post is empty",
                            "check the note's body and the template")
-    sections = [s.strip("\n") for s in draft.split("\f") if s.strip()]
     whole = "\n\n".join(sections)
-    if len(sections) == 1 and platform.fits(whole):
-        return Fitted((whole,))
     policy = platform.overflow
-    if policy == "thread" and platform.threads:
-        return Fitted(tuple(_thread(sections, platform, where)))
+    threading = policy == "thread" and platform.threads
+    if (len(sections) == 1 or not threading) and platform.fits(whole):  # one post: post breaks do not apply
+        return Fitted((whole,))
+    if threading:
+        return Fitted(tuple(_thread(sections, platform, where, unfit=whole)))
     if policy == "error":
         raise NoteError.at(where, None,
                            f"{platform.name}: the post is {platform.measure(whole)} characters, over the limit of {platform.limit}",
                            f"shorten the note, or set notecast: {{{platform.name}: {{overflow: truncate}}}}")
     if policy == "comment":
-        parts = _split(whole, platform.fits, where, platform.name)
+        parts = _split(whole, platform.fits, where, platform.name, unfit=whole)
         return Fitted((parts[0],), (f"{platform.name}: the post continues in {len(parts) - 1} comment(s)",), tuple(parts[1:]))
     return _truncate(whole, platform, where, read_more)
 
 
 def _tidy(draft: str) -> str:
-    draft = "\n".join(line.rstrip() for line in draft.replace("\r\n", "\n").split("\n"))
+    draft = "\n".join(_strip(line, left=False) for line in draft.replace("\r\n", "\n").split("\n"))
     draft = re.sub(r"\n{3,}", "\n\n", draft)
-    return draft.strip()
+    return _strip(draft)
 
 
-def _thread(sections: list[str], platform: Platform, where: str) -> list[str]:
+def _glued(text: str, i: int) -> bool:
+    """Whether ``text[i - 1]`` and ``text[i]`` belong to one grapheme cluster.
+
+    Only asked about whitespace and its neighbours, where the pair decides:
+    a space followed by a combining mark, a ZWJ or a skin tone, or preceded
+    by a prepended mark (U+0600...), is one cluster with it.
+    """
+    return 0 < i < len(text) and len(graphemes(text[i - 1:i + 1])) == 1
+
+
+def _strip(text: str, left: bool = True) -> str:
+    """``str.strip`` (``rstrip`` unless ``left``) that keeps whitespace belonging to a grapheme cluster."""
+    if text.isascii():
+        return text.strip() if left else text.rstrip()
+    start = len(text) - len(text.lstrip()) if left else 0
+    end = len(text.rstrip())
+    if start >= end:
+        return ""
+    if start and _glued(text, start):
+        start -= 1
+    if end < len(text) and _glued(text, end):
+        end += 1
+    return text[start:end]
+
+
+def _thread(sections: list[str], platform: Platform, where: str, unfit: str = "") -> list[str]:
+    """``unfit``: a text already measured too long (the whole draft), not to be measured again."""
     numbering = platform.numbering
     if numbering == "off":
         posts: list[str] = []
         for section in sections:
-            posts.extend(_split(section, platform.fits, where, platform.name))
+            posts.extend(_split(section, platform.fits, where, platform.name, unfit))
         return posts
     label = NUMBERING if numbering == "on" else numbering
     count = 1
@@ -79,7 +109,7 @@ def _thread(sections: list[str], platform: Platform, where: str) -> list[str]:
         widest = " " + label.format(i=count, n=count)
         posts = []
         for section in sections:
-            posts.extend(_split(section, lambda t, w=widest: platform.fits(t + w), where, platform.name))
+            posts.extend(_split(section, lambda t, w=widest: platform.fits(t + w), where, platform.name, unfit))
         if len(posts) == 1:
             return posts
         if len(str(len(posts))) <= len(str(count)):
@@ -113,11 +143,11 @@ def _truncate(text: str, platform: Platform, where: str, read_more: str | None) 
     total = platform.measure(text)
     hint = "" if read_more else "; set canonical_url in notecast.toml to link the full note"
     warning = (f"{platform.name}: the note is {total} characters, over the limit of {platform.limit}; "
-               f"cut to {platform.measure(post)} after {_last_words(first)!r}{hint}")
+               f"cut to {platform.measure(post)} after {_closing_words(first)!r}{hint}")
     return Fitted((post,), (warning,))
 
 
-def _last_words(text: str) -> str:
+def _closing_words(text: str) -> str:
     words = text.split()
     return ("… " if len(words) > 6 else "") + " ".join(words[-6:])
 
@@ -130,10 +160,11 @@ def _split_tail(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _split(text: str, fits: Callable[[str], bool], where: str, name: str) -> list[str]:
+def _split(text: str, fits: Callable[[str], bool], where: str, name: str, unfit: str = "") -> list[str]:
     """Greedy packing, trying coarse boundaries before fine ones."""
     body, tail = _split_tail(text)
     packer = _Packer(fits, where, name)
+    packer.unfit = unfit
     packer.add(body, 0, "")
     posts = packer.done()
     if tail:
@@ -143,7 +174,9 @@ def _split(text: str, fits: Callable[[str], bool], where: str, name: str) -> lis
             posts[-1:] = [together]
         else:
             kept, moved = _last_sentence(last)
-            if kept and fits(f"{moved}\n\n{tail}"):
+            if not (kept and fits(f"{moved}\n\n{tail}")):
+                kept, moved = _last_words(last, tail, fits)
+            if kept:
                 posts[-1:] = [kept, f"{moved}\n\n{tail}"]
             else:
                 tail_posts = _Packer(fits, where, name)
@@ -154,11 +187,22 @@ def _split(text: str, fits: Callable[[str], bool], where: str, name: str) -> lis
 
 def _last_sentence(text: str) -> tuple[str, str]:
     head, sep, last = text.rpartition("\n")
-    pieces = SENTENCE_END.split(last)
-    if len(pieces) > 1:
-        cut = last.rfind(pieces[-1])
-        return (head + sep + last[:cut]).rstrip(), pieces[-1]
-    return head.rstrip(), last
+    gaps = [(a, b) for a, b in _gaps(last, SENTENCE_END) if b < len(last)]
+    if gaps:
+        start, end = gaps[-1]
+        return _strip(head + sep + last[:start], left=False), last[end:]
+    return _strip(head, left=False), last
+
+
+def _last_words(text: str, tail: str, fits: Callable[[str], bool]) -> tuple[str, str]:
+    """The fewest last words of ``text`` that, moved, make room for ``tail`` after them: ("", "") if none do."""
+    for start, end in reversed(list(_gaps(text, WORD_GAP))):
+        kept, moved = _strip(text[:start], left=False), text[end:]
+        if not kept:
+            break
+        if fits(f"{moved}\n\n{tail}"):
+            return kept, moved
+    return "", ""
 
 
 class _Packer:
@@ -176,12 +220,13 @@ class _Packer:
         self.fill = fill  # truncating: fill the first post down to whole sentences
         self.posts: list[str] = []
         self.current = ""
+        self.unfit = ""  # a text known not to fit (a long draft, measured once already)
 
     def add(self, unit: str, level: int, sep: str) -> None:
-        if not unit:
+        if not unit or (self.fill and self.posts):  # truncating keeps only the first post
             return
         candidate = self.current + sep + unit if self.current else unit
-        if self.fits(candidate):
+        if candidate != self.unfit and self.fits(candidate):
             self.current = candidate
             return
         if self.current and self.fits(unit) and not (self.fill and level < 3):
@@ -196,10 +241,26 @@ class _Packer:
             return
         if level >= len(self.LEVELS) or (self.LEVELS[level] == "grapheme" and ATOM.search(unit)):
             self.too_long(unit)
-        first = True
-        for piece_sep, piece in self.pieces(unit, level):
-            self.add(piece, level + 1, sep if first else piece_sep)
-            first = False
+        pieces = self.pieces(unit, level)
+        pieces[0] = (sep, pieces[0][1])
+        # Galloping: while pieces keep fitting, try twice as many at once, and half as many once they
+        # do not. Lengths only grow as pieces are added, so this takes the same pieces as adding them
+        # one by one, with a few measures per post instead of one per piece.
+        i, step = 0, 1 if level >= 3 else 0  # between words and graphemes only: few sentences fill a post
+        while i < len(pieces):
+            if step <= 1:
+                piece_sep, piece = pieces[i]
+                self.add(piece, level + 1, piece_sep)
+                i, step = i + 1, step * 2
+                continue
+            batch = pieces[i:i + step]
+            text = batch[0][1] + "".join(piece_sep + piece for piece_sep, piece in batch[1:])
+            candidate = self.current + batch[0][0] + text if self.current else text
+            if self.fits(candidate):
+                self.current = candidate
+                i, step = i + len(batch), step * 2
+            else:
+                step = max(1, min(step, len(batch)) // 2)
 
     def pieces(self, text: str, level: int):
         kind = self.LEVELS[level]
@@ -210,17 +271,18 @@ class _Packer:
             return [("", g) for g in graphemes(text)]
         pattern = SENTENCE_END if kind == "sentence" else WORD_GAP
         out, pos, gap = [], 0, ""
-        for match in _gaps(text, pattern):
-            if match.start() > pos:
-                out.append((gap, text[pos:match.start()]))
-            gap, pos = match.group(0), match.end()
+        for start, end in _gaps(text, pattern):
+            if start > pos:
+                out.append((gap, text[pos:start]))
+            gap, pos = text[start:end], end
         if pos < len(text):
             out.append((gap, text[pos:]))
         return out
 
     def flush(self) -> None:
-        if self.current.strip():
-            self.posts.append(self.current.strip())
+        post = _strip(self.current)
+        if post:
+            self.posts.append(post)
         self.current = ""
 
     def done(self) -> list[str]:
@@ -234,8 +296,27 @@ class _Packer:
 
 
 def _gaps(text: str, pattern: re.Pattern):
-    """Matches of ``pattern`` that do not fall inside an atom (URL, mention, marked link)."""
+    """Spans of the matches of ``pattern`` that do not fall inside an atom (URL, mention, marked link).
+
+    A gap never takes whitespace that is one grapheme cluster with its
+    neighbour (a space before a combining mark or skin tone): the gap shrinks,
+    or is no gap at all.
+    """
     atoms = [m.span() for m in ATOM.finditer(text)] if ("/" in text or "#" in text or "@" in text or LINK_START in text or "." in text) else []
+    plain = simple(text)
     for match in pattern.finditer(text):
-        if not any(a < match.start() < b for a, b in atoms):
-            yield match
+        start, end = match.span()
+        if any(a < start < b for a, b in atoms):
+            continue
+        if not plain:
+            if start == end:  # a break between two characters (after a CJK full stop)
+                if _glued(text, start):
+                    continue
+            else:
+                while start < end and _glued(text, start):
+                    start += 1
+                while end > start and _glued(text, end):
+                    end -= 1
+                if start == end:
+                    continue
+        yield start, end
