@@ -131,6 +131,7 @@ def cmd_check(args) -> int:
     for composed in report.results:  # what fitting had to do (a LinkedIn post cut short…)
         problems.extend(Problem(str(composed.note.path), None, w, level="warning")
                         for w in composed.warnings if not w.startswith(f"{composed.note.path}:"))
+    problems.extend(_ledger_findings(report.results, cfg))
     seen, errors, warnings = set(), 0, 0
     for problem in problems:
         if args.strict and problem.level == "warning":
@@ -143,6 +144,24 @@ def cmd_check(args) -> int:
         emit(str(problem))
     emit(f"checked {report.notes} note(s): {errors} error(s), {warnings} warning(s)", err=True)
     return 1 if errors else 0
+
+
+def _ledger_findings(results, cfg) -> list:
+    """Notes edited after they were published, and posts whose fate is unknown."""
+    from .errors import Problem
+    from .ledger import Ledger
+    from .plan import plan
+
+    if not cfg.ledger.exists():
+        return []
+    root = cfg.root if cfg.path else Path.cwd()
+    out = []
+    for pub in plan(results, Ledger(cfg.ledger, writable=False), root=root):
+        if pub.state in ("edited", "unknown"):
+            where = str(pub.composed.note.path)
+            out.append(Problem(where, None, f"{pub.composed.platform.name}: {pub.state}: {pub.reason}",
+                               level="warning" if pub.state == "edited" else "error"))
+    return out
 
 
 def cmd_length(args) -> int:
