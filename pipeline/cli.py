@@ -186,7 +186,11 @@ def cmd_preview(args) -> int:
     for problem in report.failures:
         emit(str(problem), err=True)
     if args.html:
-        Path(args.html).write_text(preview_html(report.results), encoding="utf-8")
+        try:
+            Path(args.html).write_text(preview_html(report.results), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{args.html}: error: cannot write the preview: {exc.strerror}; "
+                             "check that the folder exists and is writable") from None
         emit(f"wrote {args.html}", err=True)
     else:
         emit(preview_text(report.results))

@@ -138,7 +138,6 @@ def _truncate(text: str, platform: Platform, where: str, read_more: str | None) 
     packer.add(body, 0, "")
     first = packer.done()[0].rstrip()
     first = re.sub(r"[\s.,;:!?…-]+$", "", first)
-    kept = platform.measure(first)
     post = first + ending
     total = platform.measure(text)
     hint = "" if read_more else "; set canonical_url in notecast.toml to link the full note"

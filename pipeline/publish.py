@@ -101,7 +101,6 @@ def settings_for(platform, table: Mapping[str, Any], *, dry_run: bool) -> tuple[
 def run(args, config, emit) -> int:
     """``notecast publish``: plan everything, then send what is due, recording each step."""
     import dataclasses
-    import os
 
     import requests
 
@@ -112,17 +111,19 @@ def run(args, config, emit) -> int:
     from .transport import DryRun, format_request
 
     dry = args.dry_run
-    chosen = tuple(args.platform) or config.enabled(tuple(platforms.registry()))
+    paths = list(args.paths) if args.paths else [config.notes]
+    report = compose_all(paths, config, tuple(args.platform))  # each note to its own platforms
+    chosen = tuple(dict.fromkeys(c.platform.name for c in report.results))
     session = requests.Session()
     session.headers["User-Agent"] = "notecast (+https://github.com/notecast/notecast)"
-    publishers, problems = {}, []
+    publishers, unset, rediscovered = {}, {}, False
     adapters: dict[str, DryRun] = {}
     for name in chosen:
         platform = platforms.get(name)
         values, missing = settings_for(platform, config.platform(name), dry_run=dry)
-        if missing:
-            problems.append(f"{name}: error: {', '.join(missing)} not set; set it in the environment "
-                            "(in GitHub Actions: a repository secret, see README) or run with --dry-run")
+        if missing:  # an error only if something is due there
+            unset[name] = (f"{', '.join(missing)} not set; set {'it' if len(missing) == 1 else 'them'} in the "
+                           "environment (in GitHub Actions: repository secrets, see README) or run with --dry-run")
             continue
         own = requests.Session() if dry else session
         if dry:
@@ -132,28 +133,32 @@ def run(args, config, emit) -> int:
             adapters[name] = DryRun(publisher.dry_reply)
             own.mount("https://", adapters[name])
             own.mount("http://", adapters[name])
-        elif hasattr(publisher, "discover"):
-            found = publisher.discover() or {}
+        elif hasattr(publisher, "discover") and (found := publisher.discover()):  # e.g. an instance's limit
             table = {**found, **config.platforms.get(name, {})}
             config = dataclasses.replace(config, platforms={**config.platforms, name: table})
+            rediscovered = True
         publishers[name] = publisher
-    for line in problems:
-        emit(line, err=True)
-    paths = list(args.paths) if args.paths else [config.notes]
-    report = compose_all(paths, config, tuple(publishers))
+    if rediscovered:
+        report = compose_all(paths, config, tuple(args.platform))
     for problem in report.failures:
         emit(str(problem), err=True)
     ledger = Ledger(config.ledger, writable=not dry)
     now = _now()
     publications = plan(report.results, ledger, root=config.root if config.path else _cwd(), now=now,
                         due_only=args.due, republish=args.republish, language=config.language)
-    failures = len(report.failures) + len(problems)
+    failures = len(report.failures)
     summary = []
     with ledger.lock():
         for pub in publications:
             name = pub.composed.platform.name
             if not pub.actionable:
                 summary.append(_line(pub, pub.state, pub.reason))
+                continue
+            if name in unset:
+                emit(f"{name}: error: {unset.pop(name)}", err=True)
+            if name not in publishers:
+                failures += 1
+                summary.append(_line(pub, "not sent", f"{name} is not configured"))
                 continue
             publisher = publishers[name]
             adapter = adapters.get(name)
@@ -231,14 +236,12 @@ def _cwd():
 
 def status(args, config, emit) -> int:
     """``notecast status``: per note and platform, what is drafted, scheduled, published, partial…"""
-    from . import platforms
     from .compose import compose_all
     from .ledger import Ledger
     from .plan import plan
 
-    chosen = tuple(args.platform) or config.enabled(tuple(platforms.registry()))
     paths = list(args.paths) if args.paths else [config.notes]
-    report = compose_all(paths, config, chosen)
+    report = compose_all(paths, config, tuple(args.platform))
     for problem in report.failures:
         emit(str(problem), err=True)
     ledger = Ledger(config.ledger, writable=False)

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from . import document as d
 from .errors import NoteError
@@ -150,8 +149,9 @@ def bundled(installed: str, checkout: str) -> Path:
 
 
 def template_names(note: Note, platform: Platform) -> list[str]:
+    """Where a note's template is looked for, first match wins (``post.j2`` serves any platform without its own)."""
     name = note.settings.template
-    return [f"{name}.{platform.name}.j2", f"{name}.j2"] if name else [f"{platform.name}.j2"]
+    return [f"{name}.{platform.name}.j2", f"{name}.j2"] if name else [f"{platform.name}.j2", "post.j2"]
 
 
 def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Media, ...] = (),

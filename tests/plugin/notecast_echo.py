@@ -1,0 +1,57 @@
+"""A third-party notecast platform, written as a separate package would write it.
+
+One module and one entry point (``notecast_echo-0.1.dist-info/entry_points.txt``
+beside this file, which is what ``pip install`` leaves behind): nothing in
+notecast names it. Its "server" is a JSON-lines outbox file (setting
+``outbox``), so tests can see exactly what was posted, and how often.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.platforms import Platform, Setting
+from pipeline.publish import Receipt
+
+
+class EchoPublisher:
+    platform = "echo"
+
+    def __init__(self, session, settings):
+        self.session = session
+        self.outbox = Path(settings["outbox"])
+
+    def posts(self) -> list[dict]:
+        if not self.outbox.exists():
+            return []
+        return [json.loads(line) for line in self.outbox.read_text().splitlines() if line.strip()]
+
+    def publish(self, part, *, root, parent) -> Receipt:
+        number = str(len(self.posts()) + 1)
+        record = {"id": number, "key": part.key, "text": part.text, "reply_to": parent.id if parent else None}
+        with self.outbox.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        return Receipt(number, f"https://echo.example/{number}")
+
+    def recover(self, part, *, root, parent) -> Receipt | None:
+        for record in self.posts():
+            if record["key"] == part.key:
+                return Receipt(record["id"], f"https://echo.example/{record['id']}")
+        return None
+
+    def dry_reply(self, method, url, body):
+        return 200, {}, {}
+
+
+@dataclass(frozen=True)
+class Echo(Platform):
+    def measure(self, text: str) -> int:
+        return len(text)
+
+    def publisher(self, session, settings):
+        return EchoPublisher(session, settings)
+
+
+platform = Echo(name="echo", title="Echo", limit=200, threads=True,
+                settings=(Setting("outbox", default="outbox.jsonl", help="where posts go"),))

@@ -1,0 +1,120 @@
+"""Scheduling and reruns, through the command line, with a third-party platform plugin.
+
+The ``echo`` platform (tests/plugin/) is installed the way pip leaves a package behind (a
+``.dist-info`` with an entry point on the path), so these tests also show that notecast finds
+publishers by entry point and never by name. Its outbox file is the "server": it tells how often
+each post was made. ``NOTECAST_NOW`` pins the clock.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipeline.notes import parse_when
+
+HERE = Path(__file__).parent
+PLUGIN = HERE / "plugin"
+
+
+def note(publish_at: str | None, status: str = "ready", body: str = "A short note about schedules.") -> str:
+    when = f"\n  publish_at: {publish_at}" if publish_at else ""
+    return f"---\ntitle: Scheduled\nnotecast:\n  platforms: [echo]\n  status: {status}{when}\n---\n{body}\n"
+
+
+@pytest.fixture
+def vault(tmp_path):
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "notecast.toml").write_text('timezone = "Europe/Madrid"\n\n[platforms.echo]\noutbox = "outbox.jsonl"\n')
+    return tmp_path
+
+
+def notecast(vault: Path, *args: str, now: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTECAST_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(PLUGIN), str(HERE.parent)]), NOTECAST_NOW=now)
+    result = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=vault, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def outbox(vault: Path) -> list[dict]:
+    path = vault / "outbox.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def state(vault: Path, now: str) -> str:
+    result = notecast(vault, "status", now=now)
+    (line,) = [line for line in result.stdout.splitlines() if "\techo\t" in line]
+    return line.split("\t")[2]
+
+
+# ---- wall times across daylight-saving changes (Europe/Madrid: +01:00 in winter, +02:00 in summer) ----
+
+@pytest.mark.parametrize("wall, utc", [
+    ("2026-03-28 09:00", "2026-03-28T08:00:00+00:00"),  # the day before the change: CET
+    ("2026-03-29 09:00", "2026-03-29T07:00:00+00:00"),  # the morning after clocks went forward: CEST
+    ("2026-03-29 02:30", "2026-03-29T01:30:00+00:00"),  # a time that never happened: read with the old offset
+    ("2026-10-25 02:30", "2026-10-25T00:30:00+00:00"),  # a time that happened twice: the first one
+    ("2026-10-25 09:00", "2026-10-25T08:00:00+00:00"),  # after clocks went back: CET again
+    ("2026-10-25T09:00:00+05:30", "2026-10-25T03:30:00+00:00"),  # an explicit offset wins
+    ("2026-10-25T09:00:00Z", "2026-10-25T09:00:00+00:00"),
+])
+def test_wall_times_use_the_configured_timezone_across_dst(wall, utc):
+    assert parse_when(wall, "Europe/Madrid").astimezone(timezone.utc) == datetime.fromisoformat(utc)
+
+
+def test_a_note_due_the_morning_after_the_change_publishes_at_the_right_instant(vault):
+    (vault / "posts" / "spring.md").write_text(note("2026-03-29T09:00:00"))  # 07:00 UTC, not 08:00
+    assert state(vault, "2026-03-29T06:59:00Z") == "scheduled"
+    early = notecast(vault, "publish", "--due", now="2026-03-29T06:59:00Z")
+    assert early.returncode == 0 and outbox(vault) == []
+    assert state(vault, "2026-03-29T07:00:00Z") == "due"
+    on_time = notecast(vault, "publish", "--due", now="2026-03-29T07:00:00Z")
+    assert on_time.returncode == 0, on_time.stderr
+    assert len(outbox(vault)) == 1
+
+
+def test_a_missed_run_publishes_once_on_the_next_run(vault):
+    (vault / "posts" / "missed.md").write_text(note("2026-11-20T09:00:00"))  # no run happened for a week
+    first = notecast(vault, "publish", "--due", now="2026-11-28T10:00:00Z")
+    assert first.returncode == 0, first.stderr
+    assert "published 1 post(s): https://echo.example/1" in first.stdout
+    second = notecast(vault, "publish", "--due", now="2026-11-28T10:15:00Z")  # right after: nothing to send
+    assert second.returncode == 0, second.stderr
+    assert len(outbox(vault)) == 1
+    assert "echo: published" in second.stdout
+    assert state(vault, "2026-11-28T10:30:00Z") == "published"
+
+
+def test_drafts_and_future_notes_wait(vault):
+    (vault / "posts" / "draft.md").write_text(note("2026-11-01T09:00:00", status="draft"))
+    (vault / "posts" / "later.md").write_text(note("2027-01-01T09:00:00"))
+    result = notecast(vault, "publish", "--due", now="2026-11-28T10:00:00Z")
+    assert result.returncode == 0, result.stderr
+    assert outbox(vault) == []
+    status = notecast(vault, "status", now="2026-11-28T10:00:00Z").stdout
+    assert "posts/draft.md\techo\tdraft" in status
+    assert "posts/later.md\techo\tscheduled\tat 2027-01-01T09:00:00+01:00" in status
+
+
+def test_a_thread_through_a_plugin_replies_in_order_and_an_edit_is_not_reposted(vault):
+    body = "\n\n".join(f"Paragraph {i} of a note long enough to need a thread on a small platform, "
+                       f"which the echo plugin is: two hundred characters per post." for i in range(1, 4))
+    path = vault / "posts" / "thread.md"
+    path.write_text(note(None, body=body))
+    result = notecast(vault, "publish", "--due", now="2026-11-28T10:00:00Z")
+    assert result.returncode == 0, result.stderr
+    posts = outbox(vault)
+    assert len(posts) >= 3 and [p["reply_to"] for p in posts] == [None, *[p["id"] for p in posts[:-1]]]
+    path.write_text(note(None, body=body + "\n\nA paragraph added later."))
+    assert state(vault, "2026-11-28T11:00:00Z") == "edited"
+    check = notecast(vault, "check", now="2026-11-28T11:00:00Z")
+    assert "edited" in check.stderr + check.stdout
+    again = notecast(vault, "publish", "--due", now="2026-11-28T11:00:00Z")
+    assert len(outbox(vault)) == len(posts), again.stdout
