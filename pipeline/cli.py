@@ -64,6 +64,13 @@ def parser() -> argparse.ArgumentParser:
 
     p = command("status", "Show what is drafted, scheduled, published, partial or failed.")
     platform_option(p)
+
+    p = command("resolve", "Record a person's decision about a post whose fate notecast could not tell.", 1)
+    p.add_argument("--platform", "-p", required=True, metavar="P", help="the platform of the post")
+    p.add_argument("--part", type=int, metavar="N", help="which post of the thread, from 1 (default: the one in doubt)")
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--sent", metavar="ID_OR_URL", help="it was posted: its id or web address")
+    decision.add_argument("--not-sent", action="store_true", help="it was not posted: the next run sends it")
     return top
 
 
@@ -209,8 +216,14 @@ def cmd_status(args) -> int:
     return status(args, _config(args), emit)
 
 
+def cmd_resolve(args) -> int:
+    from .publish import resolve
+
+    return resolve(args, _config(args), emit)
+
+
 COMMANDS = {"render": cmd_render, "check": cmd_check, "length": cmd_length, "preview": cmd_preview,
-            "publish": cmd_publish, "status": cmd_status}
+            "publish": cmd_publish, "status": cmd_status, "resolve": cmd_resolve}
 
 
 if __name__ == "__main__":

@@ -258,3 +258,40 @@ def status(args, config, emit) -> int:
             detail = f"at {pub.when.isoformat()}"
         emit(f"{pub.note}\t{pub.composed.platform.name}\t{state}" + (f"\t{detail}" if detail else ""))
     return 1 if report.failures or any(p.state in ("failed", "unknown") for p in publications) else 0
+
+
+def resolve(args, config, emit) -> int:
+    """``notecast resolve``: a person says whether a post in doubt was made, and the ledger records it.
+
+    ``--sent`` records the post as done (the next part replies to it);
+    ``--not-sent`` records it as failed, so the next run sends it.
+    """
+    from .compose import compose_all
+    from .errors import UsageError
+    from .ledger import Ledger
+    from .plan import entry, plan
+
+    report = compose_all(list(args.paths), config, (args.platform,))
+    for problem in report.failures:
+        emit(str(problem), err=True)
+    if not report.results:
+        return 1
+    ledger = Ledger(config.ledger)
+    (pub,) = plan(report.results, ledger, root=config.root if config.path else _cwd(), now=_now())
+    doubt = [i for i in pub.interrupted if i not in pub.done]
+    index = args.part - 1 if args.part else (doubt[0] if doubt else None)
+    if index is None or not 0 <= index < len(pub.parts):
+        where = f"post {args.part} does not exist: the thread has {len(pub.parts)}" if args.part else "no post is in doubt"
+        raise UsageError(f"{pub.note} → {args.platform}: {where}; see `notecast status`")
+    part = pub.parts[index]
+    with ledger.lock():
+        if args.sent:
+            url = args.sent if args.sent.startswith(("http://", "https://")) else ""
+            ident = args.sent.rstrip("/").rsplit("/", 1)[-1] if url else args.sent
+            ledger.append(entry(pub, part, "done", receipt=Receipt(ident, url, {"resolved": "by hand"})))
+            outcome = f"recorded as sent ({args.sent})"
+        else:
+            ledger.append(entry(pub, part, "failed", error="marked not sent by hand; the next run sends it"))
+            outcome = "recorded as not sent: the next `notecast publish` sends it"
+    emit(f"{pub.note} → {args.platform}: post {index + 1} of {len(pub.parts)} {outcome}")
+    return 0

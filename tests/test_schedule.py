@@ -34,9 +34,9 @@ def vault(tmp_path):
     return tmp_path
 
 
-def notecast(vault: Path, *args: str, now: str) -> subprocess.CompletedProcess:
+def notecast(vault: Path, *args: str, now: str, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTECAST_")}
-    env.update(PYTHONPATH=os.pathsep.join([str(PLUGIN), str(HERE.parent)]), NOTECAST_NOW=now)
+    env.update(PYTHONPATH=os.pathsep.join([str(PLUGIN), str(HERE.parent)]), NOTECAST_NOW=now, **extra)
     result = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=vault, env=env,
                             capture_output=True, text=True, timeout=60)
     assert "Traceback" not in result.stderr, result.stderr
@@ -118,3 +118,45 @@ def test_a_thread_through_a_plugin_replies_in_order_and_an_edit_is_not_reposted(
     assert "edited" in check.stderr + check.stdout
     again = notecast(vault, "publish", "--due", now="2026-11-28T11:00:00Z")
     assert len(outbox(vault)) == len(posts), again.stdout
+
+
+def crash_then_doubt(vault: Path, crash_at: int) -> None:
+    """Kill a run after its first ledger step, then rerun with a platform that cannot tell what happened."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTECAST_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(PLUGIN), str(HERE.parent)]), CRASH_AT=str(crash_at))
+    subprocess.run([sys.executable, str(HERE / "crash_child.py"), "publish"], cwd=vault, env=env,
+                   capture_output=True, timeout=60)
+    env.pop("CRASH_AT")
+    env["NOTECAST_ECHO_DOUBT"] = "yes"
+    doubt = subprocess.run([sys.executable, "-m", "pipeline", "publish"], cwd=vault, env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert doubt.returncode == 1 and "unknown: part 1 may have been sent" in doubt.stdout, doubt.stdout
+
+
+@pytest.mark.parametrize("decision", ["--not-sent", "--sent=https://echo.example/1"])
+def test_a_post_in_doubt_waits_for_a_person_then_the_thread_goes_on(vault, decision):
+    (vault / "posts" / "doubt.md").write_text(note(None, body="\n\n".join(
+        f"Paragraph {i} is long enough that two of them never share a post on the echo platform, "
+        "whose limit is two hundred characters." for i in range(1, 3))))
+    crash_then_doubt(vault, crash_at=1)  # died after the intent line of post 1, before sending it
+    assert outbox(vault) == []
+    assert state(vault, "2026-11-28T10:00:00Z") == "unknown"
+    again = notecast(vault, "publish", now="2026-11-28T10:00:00Z", NOTECAST_ECHO_DOUBT="yes")  # never sent blindly
+    assert outbox(vault) == [] and again.returncode == 1
+    resolved = notecast(vault, "resolve", "posts/doubt.md", "--platform", "echo", decision, now="2026-11-28T10:01:00Z")
+    assert resolved.returncode == 0, resolved.stderr
+    assert "post 1 of 2 recorded as" in resolved.stdout
+    final = notecast(vault, "publish", now="2026-11-28T10:02:00Z")
+    assert final.returncode == 0, final.stdout + final.stderr
+    posts = outbox(vault)
+    if decision == "--not-sent":
+        assert [p["reply_to"] for p in posts] == [None, "1"]
+    else:  # post 1 exists (the person saw it): only post 2 is sent, replying to it
+        assert [p["reply_to"] for p in posts] == ["1"]
+    assert state(vault, "2026-11-28T10:03:00Z") == "published"
+
+
+def test_resolve_says_when_nothing_is_in_doubt(vault):
+    (vault / "posts" / "fine.md").write_text(note(None))
+    result = notecast(vault, "resolve", "posts/fine.md", "--platform", "echo", "--not-sent", now="2026-11-28T10:00:00Z")
+    assert result.returncode == 2 and "no post is in doubt" in result.stderr

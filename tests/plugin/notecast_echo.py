@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.platforms import Platform, Setting
-from pipeline.publish import Receipt
+from pipeline.publish import Receipt, Unknown
 
 
 class EchoPublisher:
@@ -21,6 +21,7 @@ class EchoPublisher:
     def __init__(self, session, settings):
         self.session = session
         self.outbox = Path(settings["outbox"])
+        self.doubt = bool(settings.get("doubt"))  # recover cannot tell, like a platform without idempotency
 
     def posts(self) -> list[dict]:
         if not self.outbox.exists():
@@ -35,6 +36,8 @@ class EchoPublisher:
         return Receipt(number, f"https://echo.example/{number}")
 
     def recover(self, part, *, root, parent) -> Receipt | None:
+        if self.doubt:
+            raise Unknown(f"echo cannot tell whether post {part.index + 1} was made")
         for record in self.posts():
             if record["key"] == part.key:
                 return Receipt(record["id"], f"https://echo.example/{record['id']}")
@@ -54,4 +57,5 @@ class Echo(Platform):
 
 
 platform = Echo(name="echo", title="Echo", limit=200, threads=True,
-                settings=(Setting("outbox", default="outbox.jsonl", help="where posts go"),))
+                settings=(Setting("outbox", default="outbox.jsonl", help="where posts go"),
+                          Setting("doubt", default="", help="make recover() unsure (tests)")))
