@@ -5,6 +5,7 @@ every ``http(s)://`` URL counts 23 and ``@user@domain`` counts as ``@user``.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -40,8 +41,18 @@ def measure(text: str, spoiler: str = "") -> int:
 
 @dataclass(frozen=True)
 class Mastodon(Platform):
+    content_warning: str = ""  # spoiler_text: shown before the post, and counted in its budget
+
     def measure(self, text: str) -> int:
-        return measure(text)
+        return measure(text, self.content_warning)
+
+    def configure(self, table: Mapping[str, Any]) -> "Mastodon":
+        configured = super().configure(table)
+        warning = str(table.get("content_warning") or "").strip()
+        return dataclasses.replace(configured, content_warning=warning) if warning else configured
+
+    def finish(self, text: str) -> dict[str, Any]:
+        return {"text": text, **({"spoiler_text": self.content_warning} if self.content_warning else {})}
 
     def publisher(self, session, settings: Mapping[str, Any]):
         from ..publishers.mastodon import MastodonPublisher
@@ -61,5 +72,7 @@ platform = Mastodon(
         Setting("instance", placeholder="https://mastodon.example", help="your instance's URL"),
         Setting("token", secret=True, placeholder="<NOTECAST_MASTODON_TOKEN>", help="access token with write:statuses write:media"),
         Setting("max_characters", help="the instance's limit (default: asked from the instance, else 500)"),
+        Setting("visibility", default="public", help="public, unlisted, private or direct"),
+        Setting("content_warning", help="a content warning (spoiler_text) for every post; usually set per note"),
     ),
 )

@@ -65,6 +65,8 @@ class MastodonPublisher:
         body: dict[str, Any] = {"status": part.text, "visibility": self.visibility}
         if parent is not None:
             body["in_reply_to_id"] = parent.id
+        if part.extra.get("spoiler_text"):
+            body["spoiler_text"] = part.extra["spoiler_text"]
         media_ids = [self._upload(media) for media in part.media]
         if media_ids:
             body["media_ids"] = media_ids

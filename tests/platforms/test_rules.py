@@ -1,4 +1,4 @@
-"""Each platform's length rule, as /work/shared/PLATFORMS.md states it (§1.1, 2.1, 3.1, 4.1).
+"""Each platform's length rule, as the team's PLATFORMS.md states it (§1.1, 2.1, 3.1, 4.1).
 
 * Bluesky: 300 grapheme clusters AND 3000 UTF-8 bytes; a marked link counts
   its shown text; facet offsets are UTF-8 byte offsets.
@@ -250,3 +250,24 @@ def test_x_emoji_sequences_count_2():
 
 def test_x_invalid_characters_never_fit():
     assert not X.fits("hello \ufeff") and not X.fits("\ufffe") and not X.fits("")
+
+
+def test_mastodon_content_warning_shares_the_budget_and_is_sent_as_spoiler_text():
+    import requests
+
+    from pipeline.publish import Part
+    from pipeline.publishers.mastodon import MastodonPublisher
+    from pipeline.transport import DryRun
+
+    warned = mastodon.platform.configure({"content_warning": "Long read: career"})
+    assert warned.measure("x" * 483) == 17 + 483 == 500 and warned.fits("x" * 483) and not warned.fits("x" * 484)
+    assert warned.finish("Hello") == {"text": "Hello", "spoiler_text": "Long read: career"}
+    assert mastodon.platform.finish("Hello") == {"text": "Hello"}
+    session = requests.Session()
+    publisher = MastodonPublisher(session, {"instance": "https://mastodon.example", "token": "t0ken-value"})
+    adapter = DryRun(publisher.dry_reply)
+    session.mount("https://", adapter)
+    publisher.publish(Part("posts/a.md", "mastodon", 0, 1, "Hello", {"spoiler_text": "Long read: career"}),
+                      root=None, parent=None)
+    (request,) = adapter.requests
+    assert request.body["spoiler_text"] == "Long read: career" and request.body["status"] == "Hello"
