@@ -176,20 +176,26 @@ def walk(node):
 CALLOUT = re.compile(r"^\[!([\w-]+)\]([+-]?)[ \t]*(.*)$")
 LIST_MARKER = re.compile(r"^(\t+| {2,})([-*+]|\d{1,9}[.)])[ \t]")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-COMMENT = re.compile(r"%%.*?%%", re.S)
+# a %%comment%%, or code (a fenced block, an inline span) in which %% is literal text
+COMMENT_OR_CODE = re.compile(r"(?P<fence>^ {0,3}(?P<mark>`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}(?P=mark)[`~]*[ \t]*$|\Z))"
+                             r"|(?P<code>(?P<ticks>`+)[^`\n]+?(?P=ticks))|%%.*?%%", re.S | re.M)
+ANY_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 HASHTAG = re.compile(r"(?<![\w&/#])#([^\W\d_][\w/-]*|\d+[^\W\d][\w/-]*)")
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]+(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(?:\.[A-Za-z0-9-]+)+)?)(?<![.-])")
+BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"]+", re.I)
 IMAGE_SIZE = re.compile(r"^\d+(x\d+)?$")
 
 
 def prepare(source: str) -> str:
     """Apply Obsidian's reading of the source without changing its line count."""
-    source = COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+    source = COMMENT_OR_CODE.sub(
+        lambda m: m.group(0) if m.group("fence") or m.group("code") else "\n" * m.group(0).count("\n"), source)
     lines = source.split("\n")
     fence = None
     base = None  # indent stripped from the current lenient list
     previous = ""
+    in_list = False  # inside a list, an indented marker is an ordinary nested list
     for i, line in enumerate(lines):
         opener = FENCE.match(line)
         if fence:
@@ -205,8 +211,13 @@ def prepare(source: str) -> str:
                 lines[i] = line[len(base):]
                 continue
             base = None
+        was_in_list = in_list
+        if ANY_MARKER.match(line):
+            in_list = True
+        elif line.strip() and not line[:1].isspace() and not previous.strip():
+            in_list = False
         marker = LIST_MARKER.match(line)
-        if marker and previous.strip() and not LIST_MARKER.match(previous) and not previous.lstrip().startswith((">", "-", "*", "+", "#", "|")):
+        if marker and not was_in_list and previous.strip() and not previous.lstrip().startswith((">", "-", "*", "+", "#", "|")):
             base = marker.group(1)
             lines[i] = line[len(base):]
             continue
@@ -334,7 +345,7 @@ class _Builder:
         for tok in children:
             kind = tok.type
             if kind == "text":
-                out.extend(_text_spans(tok.content))
+                out.extend(_text_spans(tok.content, urls=not any(k == "link_open" for k, _, _ in stack)))
             elif kind == "code_inline":
                 out.append(Code(tok.content))
             elif kind in ("softbreak", "hardbreak"):
@@ -344,7 +355,7 @@ class _Builder:
                 out = []
             elif kind in ("em_close", "strong_close", "s_close", "link_close") and stack:
                 opened, href, saved = stack.pop()
-                inner = tuple(out)
+                inner = tuple(_marks(out))
                 out = saved
                 if opened == "link_open":
                     out.append(Link(href, inner))
@@ -368,7 +379,7 @@ class _Builder:
         while stack:  # unbalanced emphasis: keep the text
             _, _, saved = stack.pop()
             out = saved + out
-        return _merge(out)
+        return _merge(_marks(out))
 
 
 def _close(tokens, i: int) -> int:
@@ -405,8 +416,8 @@ def _task(item: Item) -> Item:
     return item
 
 
-def _text_spans(text: str) -> list[Inline]:
-    """Split plain text into text, highlight, hashtag and mention spans; emojize shortcodes."""
+def _text_spans(text: str, urls: bool = True) -> list[Inline]:
+    """Split plain text into text, highlight, hashtag, mention and (bare URL) link spans; emojize shortcodes."""
     if ":" in text:
         import emoji
 
@@ -414,14 +425,64 @@ def _text_spans(text: str) -> list[Inline]:
     out: list[Inline] = []
     pos = 0
     for match in HIGHLIGHT.finditer(text):
-        out.extend(_tags(text[pos:match.start()]))
-        out.append(Styled("mark", tuple(_tags(match.group(1)))))
+        out.extend(_tags(text[pos:match.start()], urls))
+        out.append(Styled("mark", tuple(_tags(match.group(1), urls))))
         pos = match.end()
-    out.extend(_tags(text[pos:]))
+    out.extend(_tags(text[pos:], urls))
     return out
 
 
-def _tags(text: str) -> list[Inline]:
+def _marks(spans: list[Inline]) -> list[Inline]:
+    """``==`` pairs around other spans (``==a *b* c==``) as highlights; a lone ``==`` stays text.
+
+    ``==text==`` inside one text run is already a highlight (:func:`_text_spans`).
+    """
+    if not any(isinstance(s, Text) and "==" in s.text for s in spans):
+        return spans
+    pieces: list[Inline | tuple[bool, bool]] = []  # spans, and markers as (can_open, can_close)
+    for span in spans:
+        if not (isinstance(span, Text) and "==" in span.text):
+            pieces.append(span)
+            continue
+        parts = span.text.split("==")
+        for k, part in enumerate(parts):
+            if k:
+                before, after = parts[k - 1], part
+                pieces.append((not after[:1].isspace(), not before[-1:].isspace()))
+            if part:
+                pieces.append(Text(part))
+    out: list[Inline] = []
+    opener = None  # index in out where an unmatched opening == stands
+    for piece in pieces:
+        if not isinstance(piece, tuple):
+            out.append(piece)
+        elif opener is not None and piece[1] and len(out) > opener + 1:
+            inner = tuple(out[opener + 1:])
+            del out[opener:]
+            out.append(Styled("mark", inner))
+            opener = None
+        elif piece[0]:
+            if opener is not None:
+                out[opener] = Text("==")
+            opener = len(out)
+            out.append(Text("=="))
+        else:
+            out.append(Text("=="))
+    return out
+
+
+def _tags(text: str, urls: bool = True) -> list[Inline]:
+    if urls and "://" in text:  # a bare URL is a link, whose shown text a platform may shorten
+        out, pos = [], 0
+        for match in BARE_URL.finditer(text):
+            url = match.group(0).rstrip(".,;:!?'\"’”")
+            while url[-1] in ")]" and url.count(url[-1]) > url.count("(" if url[-1] == ")" else "["):
+                url = url[:-1].rstrip(".,;:!?'\"’”")
+            out.extend(_tags(text[pos:match.start()], False))
+            out.append(Link(url, (Text(url),)))
+            pos = match.start() + len(url)
+        out.extend(_tags(text[pos:], False))
+        return out
     if "#" not in text and "@" not in text:
         return [Text(text)] if text else []
     out: list[Inline] = []

@@ -67,9 +67,13 @@ def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] 
     problems: list[Problem] = []
 
     def problem(key: str, message: str, hint: str = "") -> None:
-        problems.append(Problem(str(path), lines.get(key.split(".")[0]), message, hint))
+        problems.append(Problem(str(path), lines.get(key) or lines.get(key.split(".")[0]), message, hint))
 
     raw_title = meta.get("title")
+    if isinstance(raw_title, (list, dict)):
+        problem("title", f"title must be text, not a {'list' if isinstance(raw_title, list) else 'set of keys'}",
+                'write e.g. title: "My failure resume"')
+        raw_title = None
     if raw_title is not None and not isinstance(raw_title, str):
         raw_title = str(raw_title)
     title = strip_zettel_id(raw_title) if raw_title else strip_zettel_id(path.stem.replace("-", " "))
@@ -105,7 +109,10 @@ def _decode(path: Path) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise NoteError.at(path, line, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})",
                            "save the file as UTF-8 in your editor") from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():  # e.g. only a byte order mark
+        raise NoteError.at(path, None, "the note is empty", "write some text, or delete the file")
+    return text
 
 
 def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
@@ -130,11 +137,23 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     try:
         meta = handler.load(fm) if fm.strip() else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = lead + 1 + mark.line if mark else lead + 1
+        # PyYAML marks an unclosed quote or bracket where it gave up (often the closing ---);
+        # the line that opened it (context_mark) is the one to fix. A block mapping's context is
+        # its first key, far from the mistake: there the problem mark is right.
+        marks = [getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)]
+        if not str(getattr(exc, "context", "") or "").startswith("while parsing a block"):
+            marks.reverse()
+        found = [lead + 1 + m.line for m in marks if m is not None]
+        line = next((n for n in found if n <= closing), closing) if found else lead + 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise NoteError.at(path, line, f"front matter is not valid YAML: {reason}",
                            "check the quotes, colons and indentation on that line") from None
+    except Exception as exc:  # well-formed, but a value cannot be built (2023-02-30, a bad !!tag)
+        line = _unreadable_value(fm)
+        reason = f": {exc}" if isinstance(exc, ValueError) else ""
+        raise NoteError.at(path, lead + 1 + line if line is not None else lead + 1,
+                           f"front matter has a value that cannot be read{reason}",
+                           "write dates as real dates (YYYY-MM-DD), or quote the value") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -144,12 +163,40 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     body_start = closing + 2  # 1-based line after the closing ---
     body = "\n".join(all_lines[closing + 1:])
     key_lines: dict[str, int] = {}
+    parent = ""
     for number in range(lead + 2, closing + 1):
         line = all_lines[number - 1]
         m = re.match(r"([^\s#:-][^:]*?)\s*:", line)
         if m:
-            key_lines.setdefault(m.group(1).strip("'\" ").lower(), number)
+            parent = m.group(1).strip("'\" ").lower()
+            key_lines.setdefault(parent, number)
+            continue
+        m = re.match(r"[ \t]+([^\s#:-][^:]*?)\s*:", line)  # a key nested in a block: notecast.status
+        if m and parent:
+            key_lines.setdefault(f"{parent}.{m.group(1).strip(chr(39) + chr(34) + ' ').lower()}", number)
     return meta, body, body_start, key_lines
+
+
+def _unreadable_value(fm: str) -> int | None:
+    """The front matter line (0-based, as in ``fm``) of the first value YAML parses but cannot build."""
+    import yaml
+
+    try:
+        root = yaml.compose(fm, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    pending = [root] if root is not None else []
+    while pending:
+        node = pending.pop(0)
+        try:
+            yaml.SafeLoader("").construct_document(node)
+        except Exception:
+            children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else (
+                list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+            if not children:
+                return node.start_mark.line
+            pending = children
+    return None
 
 
 def _tags(value: Any, problem) -> tuple[str, ...]:
@@ -158,6 +205,9 @@ def _tags(value: Any, problem) -> tuple[str, ...]:
     if isinstance(value, str):
         items = [t for t in re.split(r"[,\s]+", value) if t]
     elif isinstance(value, (list, tuple)):
+        if any(isinstance(t, (list, dict)) for t in value):
+            problem("each tag must be a single word, not a list or a set of keys", "write e.g. tags: [career, data-science]")
+            return ()
         items = [str(t) for t in value if t is not None]
     else:
         problem(f"tags must be a list or a comma-separated string, not {type(value).__name__}",
@@ -177,39 +227,39 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
     for key in block:
         if key not in NOTECAST_KEYS and key not in known:
             close = ", ".join(sorted(NOTECAST_KEYS | known))
-            problem("notecast", f"unknown key notecast.{key}", f"use one of: {close}")
+            problem(f"notecast.{key}", f"unknown key notecast.{key}", f"use one of: {close}")
     chosen = None
     if "platforms" in block:
         raw = block["platforms"]
         raw = [raw] if isinstance(raw, str) else raw
         if not isinstance(raw, list):
-            problem("notecast", "notecast.platforms must be a list", "write e.g. platforms: [linkedin, bluesky]")
+            problem("notecast.platforms", "notecast.platforms must be a list", "write e.g. platforms: [linkedin, bluesky]")
         else:
             chosen = tuple(str(p).lower() for p in raw)
             for name in chosen:
                 if known and name not in known:
-                    problem("notecast", f"unknown platform {name!r} in notecast.platforms",
+                    problem("notecast.platforms", f"unknown platform {name!r} in notecast.platforms",
                             f"use one of: {', '.join(sorted(known))}")
     status = str(block.get("status", "draft")).lower()
     if status not in STATUSES:
-        problem("notecast", f"notecast.status {status!r} is not draft or ready", "write status: ready to publish it")
+        problem("notecast.status", f"notecast.status {status!r} is not draft or ready", "write status: ready to publish it")
     publish_at = None
     if block.get("publish_at") is not None:
         try:
             publish_at = parse_when(block["publish_at"], tz)
         except ValueError:
-            problem("notecast", f"publish_at {str(block['publish_at'])!r} is not a date",
+            problem("notecast.publish_at", f"publish_at {str(block['publish_at'])!r} is not a date",
                     "write e.g. 2026-12-01T09:00:00+01:00")
     template = block.get("template")
     if template is not None and (not isinstance(template, str) or not re.fullmatch(r"[\w.-]+", template)):
-        problem("notecast", f"notecast.template {template!r} is not a template name",
+        problem("notecast.template", f"notecast.template {template!r} is not a template name",
                 "write a name such as essay (templates/essay.<platform>.j2)")
         template = None
-    hashtags = _tags(block.get("hashtags"), lambda m, h="": problem("notecast", m, h))
+    hashtags = _tags(block.get("hashtags"), lambda m, h="": problem("notecast.hashtags", m, h))
     overrides = {k: v for k, v in block.items() if k in known}
     for name, value in overrides.items():
         if not isinstance(value, dict):
-            problem("notecast", f"notecast.{name} must be a set of keys", f"write e.g. {name}: {{overflow: error}}")
+            problem(f"notecast.{name}", f"notecast.{name} must be a set of keys", f"write e.g. {name}: {{overflow: error}}")
     overrides = {k: {str(a).lower(): b for a, b in v.items()} for k, v in overrides.items() if isinstance(v, dict)}
     return Settings(chosen, publish_at, status, template, hashtags, overrides)
 
