@@ -118,6 +118,8 @@ class Report:
 def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, ...] = ()) -> Report:
     """Everything the notes under ``paths`` become, and every problem found on the way."""
     known = tuple(platforms.registry())
+    for name in chosen:  # an unknown --platform is bad usage (exit 2), not a problem of each note
+        platforms.get(name)
     report = Report()
     results, problems = report.results, report.failures
     for path, vault in find(paths):

@@ -83,10 +83,23 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
         for key in table:
             if known_settings is not None and key not in allowed:
                 problems.append(f"unknown key {key!r} in [platforms.{name}] (known: {', '.join(sorted(allowed))})")
-    secret_like = [k for t in platforms.values() if isinstance(t, dict) for k in t
+    secret_like = [(n, k) for n, t in platforms.items() if isinstance(t, dict) for k in t
                    if k in ("token", "app_password", "api_key", "api_secret", "access_token", "access_secret", "password")]
-    for key in secret_like:
-        problems.append(f"secret {key!r} in the file: secrets go only in the environment (NOTECAST_<PLATFORM>_{key.upper()})")
+    for name, key in secret_like:
+        problems.append(f"secret {key!r} in the file: secrets go only in the environment "
+                        f"(NOTECAST_{name.upper()}_{key.upper()}); remove it from the file")
+    for key in ("notes", "templates", "timezone", "canonical_url", "ledger", "language"):
+        if key in data and not isinstance(data[key], str):
+            problems.append(f"{key} must be a string, not {type(data[key]).__name__}")
+    tags = data.get("exclude_tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        problems.append('exclude_tags must be a list of tags, e.g. exclude_tags = ["permanent-note", "draft"]')
+    if isinstance(data.get("canonical_url"), str):
+        try:
+            data["canonical_url"].format(slug="s", stem="s", path="s")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(f"canonical_url {data['canonical_url']!r} cannot be filled in ({type(exc).__name__}: {exc}); "
+                            "use only {slug}, {stem} and {path}")
     if problems:
         raise UsageError("\n".join(f"{path}: error: {p}" for p in problems))
 

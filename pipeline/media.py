@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import glob
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,13 +37,14 @@ def resolve(note: Note, src: str, vault: Path) -> Path | None:
 
     None for a web address, which notecast does not download.
     """
-    src = unquote(src.split("#")[0].split("?")[0])
+    src = unquote(src.split("#")[0].split("?")[0]).replace("\x00", "\ufffd")  # no file name holds a NUL
     if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):
         return None
     candidate = vault / src.lstrip("/") if src.startswith("/") else note.path.parent / src
-    if candidate.is_file() or "/" in src:
+    if not src.strip() or candidate.is_file() or "/" in src:
         return candidate
-    for found in sorted(vault.rglob(src)):  # Obsidian finds ![[name.png]] wherever it lives
+    # Obsidian finds ![[name.png]] wherever it lives; the name is a file name, not a glob pattern
+    for found in sorted(vault.rglob(glob.escape(src))):
         if not any(part.startswith(".") for part in found.relative_to(vault).parts):
             return found
     return candidate

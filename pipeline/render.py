@@ -189,7 +189,8 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
         template = env.select_template(names)
         text = template.render(context)
     except jinja2.TemplatesNotFound:
-        raise NoteError.at(note.path, note.lines.get("notecast"), f"no template {' or '.join(names)}",
+        line = note.lines.get("notecast.template") or note.lines.get("notecast")
+        raise NoteError.at(note.path, line, f"no template {' or '.join(names)}",
                            f"create it in {folders[0] if folders else 'templates/'} or fix notecast.template") from None
     except jinja2.TemplateSyntaxError as exc:
         raise NoteError.at(exc.filename or exc.name or "template", exc.lineno, f"template syntax error: {exc.message}",
