@@ -1,0 +1,494 @@
+"""Rendering: the example note on every platform (golden files), templates, the sandbox, odd notes.
+
+Golden files: tests/golden/example.<platform>.txt is exactly what
+``notecast render posts/202303012203-my-failure-resume.md --platform P --format text`` prints from the
+repository root, and example.<platform>.json what ``--format json`` prints (Bluesky facets included).
+Regenerate after an intended change with NOTECAST_UPDATE_GOLDEN=1 python -m pytest tests/test_render.py
+and review the diff.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import document, platforms
+from pipeline.compose import compose_all
+from pipeline.config import Config
+from pipeline.notes import read
+from pipeline.platforms.linkedin import escape as linkedin_escape
+from pipeline.render import render
+from pipeline.report import as_json, as_text
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+EXAMPLE = "posts/202303012203-my-failure-resume.md"
+PLATFORMS = ("linkedin", "x", "bluesky", "mastodon")
+RESERVED = "\\|{}@[]()<>#*_~"
+ITEMS = [
+    "Inability to reproduce the code",
+    "Negative valuations in a production real estate valuation model",
+    "Making the engineering team sweat sanger",
+    "Business intrusions",
+    "Giving too much responsibility without enough support",
+    "Not making sure they got the message",
+    "I make jokes when I shouldn't",
+]
+
+
+def clean_env(**extra) -> dict[str, str]:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/tmp")}
+    env.update(extra)
+    return env
+
+
+def golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("NOTECAST_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"missing {path}; create it with NOTECAST_UPDATE_GOLDEN=1"
+    assert actual == path.read_text(encoding="utf-8"), f"{name} changed; if intended, rerun with NOTECAST_UPDATE_GOLDEN=1"
+
+
+def unescape_little(text: str) -> str:
+    r"""LinkedIn's little text as shown: ``\x`` is a literal x."""
+    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+
+
+def unescaped_reserved(text: str) -> list[tuple[int, str]]:
+    """Reserved characters LinkedIn would act on (and cut the post at), except live hashtags."""
+    found, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            i += 2
+            continue
+        if c in RESERVED:
+            live = c == "#" and (i == 0 or text[i - 1].isspace()) and i + 1 < len(text) and text[i + 1].isalnum()
+            if not live:
+                found.append((i, c))
+        i += 1
+    return found
+
+
+@pytest.fixture(scope="module")
+def example():
+    """The example note composed for all four platforms, with paths as the CLI prints them."""
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        report = compose_all([EXAMPLE], Config())
+    finally:
+        os.chdir(old)
+    assert not report.failures, report.failures
+    return {c.platform.name: c for c in report.results}
+
+
+def shown(composed) -> str:
+    """Everything a reader of a platform sees, posts and comments, as shown."""
+    texts = [p.text for p in (*composed.posts, *composed.comments)]
+    if composed.platform.name == "linkedin":
+        texts = [unescape_little(t) for t in texts]
+    return "\n\n".join(texts)
+
+
+# ---- golden files ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_example_golden_text(example, name):
+    golden(f"example.{name}.txt", as_text([example[name]]) + "\n")
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_example_golden_json(example, name):
+    golden(f"example.{name}.json", as_json([example[name]]) + "\n")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_cli_prints_exactly_the_golden_files(fmt):
+    args = [sys.executable, "-m", "pipeline", "render", EXAMPLE, "--format", fmt]
+    for name in PLATFORMS:
+        args += ["--platform", name]
+    done = subprocess.run(args, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    if fmt == "text":
+        parts = [(GOLDEN / f"example.{n}.txt").read_text(encoding="utf-8").rstrip("\n") for n in PLATFORMS]
+        assert done.stdout == "\n\n".join(parts) + "\n"
+    else:
+        expected = [obj for n in PLATFORMS for obj in json.loads((GOLDEN / f"example.{n}.json").read_text(encoding="utf-8"))]
+        assert json.loads(done.stdout) == expected
+
+
+# ---- issue 4's "done when" on the example ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["x", "bluesky", "mastodon"])
+def test_example_list_items_are_list_lines(example, name):
+    lines = shown(example[name]).split("\n")
+    bullets = [line for line in lines if line.startswith("• ")]
+    assert len(bullets) == 7
+    for item in ITEMS:
+        assert any(line.startswith("• " + item) for line in bullets), item
+    assert "Top DS screw-ups:" in lines and "Top managerial screw-ups:" in lines
+
+
+def test_example_list_items_on_linkedin():
+    """LinkedIn takes one post of 3,000 characters and the example is longer: with overflow=comment the
+    rest goes to a comment and all 7 items are list lines; by default it is cut with a warning."""
+    note = read(ROOT / EXAMPLE, platforms=PLATFORMS)
+    doc = document.parse(note.body, note.body_line)
+    draft = render(note, doc, platforms.get("linkedin"))
+    assert sum(line.startswith("• ") for line in draft.text.split("\n")) == 7
+    report = compose_all([ROOT / EXAMPLE], Config(platforms={"linkedin": {"overflow": "comment"}}), ("linkedin",))
+    (composed,) = report.results
+    bullets = [line for line in shown(composed).split("\n") if line.startswith("• ")]
+    assert [b[2:].startswith(item) for b, item in zip(bullets, ITEMS)] == [True] * 7
+
+
+def test_example_linkedin_cut_is_explained(example):
+    composed = example["linkedin"]
+    assert len(composed.posts) == 1 and composed.posts[0].length <= 3000
+    assert any("over the limit of 3000" in w for w in composed.warnings)
+    lines = shown(composed).split("\n")
+    assert all(line.startswith("• ") for line in lines if any(line.lstrip("• ").startswith(i) for i in ITEMS))
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_example_quote_link_tags_and_title(example, name):
+    composed = example[name]
+    text = shown(composed)
+    assert "“Don't take yourself too seriously.”" in text
+    assert "“LinkedIn, you are a very powerful professional tool, but social networking dynamics suck.”" in text
+    url = "https://jzhao.xyz/posts/a-failure-resume/"
+    if name == "linkedin":
+        assert f"failure resume ({url})" in text
+    elif name == "bluesky":
+        assert "failure resume" in text and url not in text  # the URL is in the facet
+    else:
+        assert f"failure resume {url}" in text
+    assert text.startswith("My failure resume\n")
+    assert "#career" in text
+    assert "permanent" not in text.lower()
+    assert "202303012203" not in text and "202303012203" not in composed.note.title
+
+
+def test_example_bluesky_facets(example):
+    posts = example["bluesky"].posts
+    facets = [(p.text.encode("utf-8"), f) for p in posts for f in p.extra["facets"]]
+    features = [(t[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode(), f["features"]) for t, f in facets]
+    assert features == [
+        ("failure resume", [{"$type": "app.bsky.richtext.facet#link", "uri": "https://jzhao.xyz/posts/a-failure-resume/"}]),
+        ("#career", [{"$type": "app.bsky.richtext.facet#tag", "tag": "career"}]),
+    ]
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_example_image_attached_and_warned(example, name):
+    composed = example[name]
+    (media,) = composed.posts[0].media
+    assert media.path.as_posix().startswith("posts/notes/attachments/pelayo_SCENE_A_little_plant")
+    assert (ROOT / media.path).is_file() and media.alt == ""
+    assert any("has no alt text" in w and ":10:" in w for w in composed.warnings)
+    assert all(not p.media for p in composed.posts[1:])
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_example_has_no_markdown_left(example, name):
+    for post in (*example[name].posts, *example[name].comments):
+        for syntax in ("**", "[", "](", "![", "> [!", "%%", "==", "<!--", "\t"):
+            assert syntax not in post.text, (syntax, post.text)
+        assert not re.search(r"^\s*[-*+] ", post.text, re.M), "a Markdown bullet was left"
+        assert not re.search(r"^#{1,6} ", post.text, re.M), "a Markdown heading was left"
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_example_posts_fit(example, name):
+    platform = platforms.get(name)
+    for post in example[name].posts:
+        assert 0 < post.length <= post.limit == platform.limit
+
+
+# ---- LinkedIn's reserved characters -------------------------------------------------------------
+
+
+def test_linkedin_escape_every_reserved_character():
+    for c in RESERVED:
+        for text in (c, f"a{c}b", f"{c}{c}", f"x {c} y", f"({c})"):
+            escaped = linkedin_escape(text)
+            assert unescaped_reserved(escaped) == [], (text, escaped)
+            assert unescape_little(escaped) == text
+    everything = "".join(RESERVED) + " " + " ".join(RESERVED) + " \\\\ \\# done"
+    assert unescape_little(linkedin_escape(everything)) == everything
+    assert unescaped_reserved(linkedin_escape(everything)) == []
+
+
+def test_linkedin_hashtags_stay_live():
+    assert linkedin_escape("#career and C# and a#b and #1x") == "#career and C\\# and a\\#b and #1x"
+    assert linkedin_escape("end\n#career #data_science") == "end\n#career #data\\_science"
+
+
+def test_reserved_characters_survive_a_whole_render(tmp_path):
+    (tmp_path / "r.md").write_text(
+        "---\ntitle: Reserved (all) {of} them <ok>\ntags: [c-sharp]\n---\n"
+        "Code: `\\ | { } @ [ ] ( ) < > # * _ ~`\n\n"
+        "Text: a \\\\ b | c {d} e@f \\[g\\] \\(h\\) \\<i\\> j#k \\*l\\* \\_m\\_ ~n~ and #live @alice\n\n"
+        "A [link (with parens)](https://example.com/a_(b)) and C# too.\n", encoding="utf-8")
+    report = compose_all([tmp_path / "r.md"], Config(), ("linkedin",))
+    assert not report.failures
+    (post,) = report.results[0].posts
+    assert unescaped_reserved(post.text) == [], post.text
+    text = unescape_little(post.text)
+    assert "Code: \\ | { } @ [ ] ( ) < > # * _ ~" in text
+    assert "Text: a \\ b | c {d} e@f [g] (h) <i> j#k *l* _m_ ~n~ and #live @alice" in text
+    assert "link (with parens) (https://example.com/a_(b))" in text
+    assert text.startswith("Reserved (all) {of} them <ok>\n")
+    assert text.endswith("\n#csharp")
+    assert post.length == len(post.text)  # LinkedIn counts the escaped text (ASCII here)
+
+
+# ---- templates: overrides, named templates, sandbox ---------------------------------------------------
+
+
+def vault(tmp_path: Path, front: str = "title: Hello") -> Path:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text(f"---\n{front}\n---\nBody text.\n", encoding="utf-8")
+    return notes
+
+
+def compose_one(paths, cfg=None, chosen=("linkedin",)):
+    report = compose_all(paths, cfg or Config(), chosen)
+    return report
+
+
+def test_override_template_beside_notes_wins(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "templates").mkdir()
+    (notes / "templates" / "linkedin.j2").write_text("MINE {{ title }} / {{ body }}\n", encoding="utf-8")
+    report = compose_one([notes], chosen=("linkedin", "x"))
+    texts = {c.platform.name: c.posts[0].text for c in report.results}
+    assert texts["linkedin"] == "MINE Hello / Body text."
+    assert texts["x"] == "Hello\n\nBody text."  # the other platforms keep the default
+
+
+def test_override_template_from_config_wins(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "templates").mkdir()
+    (notes / "templates" / "linkedin.j2").write_text("VAULT {{ title }}\n", encoding="utf-8")
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "linkedin.j2").write_text("CONFIG {{ title }}\n", encoding="utf-8")
+    (tmp_path / "notecast.toml").write_text('templates = "tpl"\n', encoding="utf-8")
+    from pipeline import config
+
+    cfg = config.load(tmp_path / "notecast.toml")
+    assert cfg.templates == tmp_path.resolve() / "tpl"
+    (composed,) = compose_one([notes], cfg).results
+    assert composed.posts[0].text == "CONFIG Hello"
+
+
+def test_override_of_shared_macros(tmp_path):
+    notes = vault(tmp_path, "title: Hello\ntags: [career]")
+    (notes / "templates").mkdir()
+    (notes / "templates" / "_macros.j2").write_text(
+        '{% macro closing(hashtags) %}Tags: {{ hashtags | join(", ") }}{% endmacro %}\n', encoding="utf-8")
+    (composed,) = compose_one([notes], chosen=("x",)).results
+    assert composed.posts[0].text.endswith("Tags: #career")
+
+
+def test_named_template(tmp_path):
+    notes = vault(tmp_path, "title: Hello\nnotecast:\n  template: essay")
+    (notes / "templates").mkdir()
+    (notes / "templates" / "essay.j2").write_text("ESSAY {{ title }} on {{ platform.name }}\n", encoding="utf-8")
+    (notes / "templates" / "essay.x.j2").write_text("ESSAY FOR X {{ title }}\n", encoding="utf-8")
+    report = compose_one([notes], chosen=("linkedin", "x"))
+    assert not report.failures
+    texts = {c.platform.name: c.posts[0].text for c in report.results}
+    assert texts == {"linkedin": "ESSAY Hello on linkedin", "x": "ESSAY FOR X Hello"}
+
+
+def test_named_template_missing_is_a_clear_error(tmp_path):
+    notes = vault(tmp_path, "title: Hello\nnotecast:\n  template: essay")
+    report = compose_one([notes])
+    (problem,) = report.failures
+    assert problem.path == str(notes / "a.md") and problem.line == 4
+    assert "essay.linkedin.j2" in problem.message and "essay.j2" in problem.message
+
+
+def template_problem(tmp_path, source: str):
+    notes = vault(tmp_path)
+    (notes / "templates").mkdir()
+    (notes / "templates" / "linkedin.j2").write_text(source, encoding="utf-8")
+    report = compose_one([notes])
+    assert not report.results
+    (problem,) = report.failures
+    assert problem.path == str(notes / "templates" / "linkedin.j2")
+    return problem
+
+
+@pytest.mark.parametrize("escape", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ title.__class__ }}",
+    "{{ document.__init__.__globals__ }}",
+    "{{ meta.__class__.__base__ }}",
+    "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ lipsum.__globals__ }}",
+])
+def test_sandbox_refuses_escapes(tmp_path, escape):
+    problem = template_problem(tmp_path, "first line\n{{ title }}\n" + escape + "\n")
+    assert problem.line == 3
+    assert "unsafe" in problem.message or "undefined" in problem.message
+    assert problem.hint
+    assert "uid=" not in problem.message
+
+
+def test_sandbox_refuses_the_mro_with_a_clear_message(tmp_path):
+    problem = template_problem(tmp_path, "{{ title }}\n\n{{ ''.__class__.__mro__ }}\n")
+    assert problem.line == 3
+    assert "unsafe" in problem.message and "__class__" in problem.message
+
+
+def test_typo_in_a_template_names_file_and_line(tmp_path):
+    problem = template_problem(tmp_path, "{{ title }}\n\n{{ titel }}\n")
+    assert problem.line == 3 and "'titel' is undefined" in problem.message
+
+
+def test_missing_attribute_in_a_template(tmp_path):
+    problem = template_problem(tmp_path, "{{ title }}\n{{ images[0].path }}\n")
+    assert problem.line == 2
+
+
+def test_template_syntax_error_names_file_and_line(tmp_path):
+    problem = template_problem(tmp_path, "{{ title }}\n{% if %}\n")
+    assert problem.line == 2 and "syntax" in problem.message
+
+
+def test_template_error_through_the_cli(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "templates").mkdir()
+    (notes / "templates" / "linkedin.j2").write_text("{{ title }}\n{{ ''.__class__.__mro__ }}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pipeline", "render", "notes", "-p", "linkedin"], cwd=tmp_path,
+                          env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "notes/templates/linkedin.j2:2: error: template tried something unsafe" in done.stderr
+
+
+def test_template_context_and_filters(tmp_path):
+    notes = vault(tmp_path, "title: 202401011200 - Context\ndate: 2024-01-01\ntags: [permanent-note, data-science]")
+    (notes / "templates").mkdir()
+    (notes / "templates" / "mastodon.j2").write_text(
+        "{{ title }}|{{ date }}|{{ tags | join(',') }}|{{ hashtags | join(' ') }}|{{ platform.limit }}"
+        "|{{ 'a b' | hashtag }}|{{ 'label' | link('https://e.com') }}|{{ document.blocks | length }}"
+        "|{{ url }}|{{ images | length }}|{{ meta.date }}\n", encoding="utf-8")
+    cfg = Config(canonical_url="https://garden.example/{slug}/")
+    (composed,) = compose_one([notes], cfg, ("mastodon",)).results
+    assert composed.posts[0].text == (
+        "Context|2024-01-01|data-science|#DataScience|500|#AB|label https://e.com|1"
+        "|https://garden.example/context/|0|2024-01-01")
+
+
+# ---- every sample note, every platform ------------------------------------------------------------------
+
+
+def test_all_sample_notes_render_within_limits():
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        report = compose_all(["posts"], Config())
+    finally:
+        os.chdir(old)
+    assert not report.failures, report.failures
+    notes = {c.note.path.name for c in report.results}
+    assert len(notes) >= 6
+    assert len(report.results) == 4 * len(notes)
+    for composed in report.results:
+        platform = composed.platform
+        assert composed.posts
+        for post in (*composed.posts, *composed.comments):
+            assert 0 < post.length <= post.limit, (composed.note.path, platform.name, post.text)
+            assert platform.measure(post.text if platform.name != "linkedin" else unescape_little(post.text)) == post.length
+            if platform.name == "linkedin":
+                assert unescaped_reserved(post.text) == [], (composed.note.path, post.text)
+            for syntax in ("**", "](", "![", "> [!", "%%", "[[", "<!--"):
+                assert syntax not in post.text, (composed.note.path, platform.name, syntax)
+            assert not re.search(r":[a-z_]+:", post.text.replace("https:", "")), "an emoji shortcode was left"
+
+
+# ---- robustness: odd notes never crash the renderer ----------------------------------------------------------
+
+ODD = {
+    "code-heavy.md": "---\ntitle: Code\n---\n" + "\n\n".join(
+        f"```python\ndef f{i}(x):\n    return {{'a': [x ** 2 for _ in range({i})]}}  # :rocket: %% [x](y)\n```"
+        for i in range(40)) + "\n\n    indented code\n\nInline `code` and ``double ` tick``.\n",
+    "huge.md": "---\ntitle: Huge\n---\n" + "\n\n".join(
+        f"Paragraph {i}. " + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 12 for i in range(150)),
+    "one-long-word.md": "---\ntitle: Word\n---\n" + "a" * 5000 + "\n\nhttps://example.com/" + "b" * 600 + "\n",
+    "non-latin.md": "---\ntitle: 多言語 · متعدد · बहुभाषी\ntags: [日本語, русский, हिन्दी]\n---\n"
+                    + "日本語の文章は空白がありません" * 60 + "\n\n"
+                    + "هذا نص عربي طويل مع علامات التشكيل: مَرْحَبًا بِكُمْ. " * 20 + "\n\n"
+                    + "नमस्ते दुनिया, यह एक लंबा वाक्य है। " * 20 + "\n\n"
+                    + "สวัสดีครับนี่คือข้อความภาษาไทยที่ไม่มีช่องว่าง" * 20 + "\n\n"
+                    + "Ζωή 👩‍👩‍👧‍👦 🇪🇸 👍🏽 é (e + combining) e\u0301 " * 40 + "\n",
+    "glob-names.md": "---\ntitle: Globs\n---\n![[my*notes [v2].png|x]] ![[**]] ![[?]] ![[ ]] ![](%00.png) ![[a\\b.png]]\n",
+    "many-images.md": "---\ntitle: Gallery\n---\n" + "\n\n".join(
+        f"![Picture number {i}](img/p{i}.png) ![[e{i}.png|Embedded {i}]]" for i in range(25)) + "\n\nText.\n",
+    "deep-nesting.md": "---\ntitle: Deep\n---\n" + "\n".join("  " * i + f"- level {i}" for i in range(30)) + "\n\n"
+                       + "\n".join(">" * i + f" quote level {i}" for i in range(1, 25)) + "\n\n"
+                       + "\n".join("   " * i + f"{i}. numbered {i}" for i in range(12)) + "\n\n"
+                       + "> [!note] Outer\n> > [!tip] Inner\n> > - a\n> >   - b\n",
+    "empty-body.md": "---\ntitle: Only a title\ntags: [x]\n---\n",
+    "comments-only.md": "---\ntitle: Hidden\n---\n%% everything is private %%\n<!-- and this -->\n",
+    "no-front-matter.md": "Just a line with #hashtag and @mention@example.social and :tada:.\n",
+    "markup-soup.md": "---\ntitle: Soup\n---\n"
+                      "**unclosed bold _and ~~strike [link]( ==high [[wiki| ![[img.png|\n\n"
+                      "| a | b |\n|---|---|\n| 1 | [x](http://e.com) |\n\n"
+                      "Footnote[^1] and[^missing].\n\n[^1]: Text with [^1] itself.\n\n"
+                      "<div>html <b>block</b></div>\n\n***\n\n# H1\n###### H6\nSetext\n===\n",
+    "hashtags-everywhere.md": "---\ntitle: Tags\ntags: " + ", ".join(f"tag{i}" for i in range(60)) + "\n---\nBody.\n",
+    "crlf-and-tabs.md": "---\r\ntitle: Windows\r\n---\r\nIntro:\r\n\t- one\r\n\t- two\r\n\r\nEnd.\r\n",
+    "long-lines-of-emoji.md": "---\ntitle: Emoji\n---\n" + "🚀" * 400 + "\n\n" + ":rocket: " * 200 + "\n",
+}
+
+
+@pytest.fixture(scope="module")
+def odd_report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("odd")
+    (root / "img").mkdir()
+    for name, text in ODD.items():
+        (root / name).write_bytes(text.encode("utf-8"))
+    return compose_all([root], Config())
+
+
+def test_odd_notes_do_not_crash(odd_report):
+    failed = {Path(p.path).name for p in odd_report.failures}
+    # an empty rendered post is a clear error, never a crash; everything else renders
+    assert failed <= {"empty-body.md", "comments-only.md"}, odd_report.failures
+    rendered = {c.note.path.name for c in odd_report.results}
+    assert set(ODD) - failed <= rendered
+    for composed in odd_report.results:
+        for post in (*composed.posts, *composed.comments):
+            assert 0 < post.length <= post.limit, (composed.note.path.name, composed.platform.name)
+
+
+def test_odd_notes_images_are_capped_and_warned(odd_report):
+    gallery = {c.platform.name: c for c in odd_report.results if c.note.path.name == "many-images.md"}
+    assert gallery, "the gallery note must render"
+    for name, composed in gallery.items():
+        assert len(composed.posts[0].media) == 0  # none of the files exist
+        assert sum("not found" in w for w in composed.warnings) == 50
+
+
+def test_code_keeps_its_text(odd_report):
+    code = {c.platform.name: c for c in odd_report.results if c.note.path.name == "code-heavy.md"}
+    text = "\n".join(p.text for p in code["mastodon"].posts)
+    assert "return {'a': [x ** 2 for _ in range(3)]}  # :rocket: %% [x](y)" in text
