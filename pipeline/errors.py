@@ -60,11 +60,12 @@ class PublishError(NotecastError):
     """A platform did not accept a post."""
 
     def __init__(self, message: str, *, hint: str = "", status: int | None = None,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, maybe_sent: bool = False):
         self.message = message
         self.hint = hint
         self.status = status
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent  # a request that is not safe to repeat may have been carried out
         super().__init__(f"{message}; {hint}" if hint else message)
 
 

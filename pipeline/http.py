@@ -42,8 +42,11 @@ def request(session, method: str, url: str, *, retry_safe: bool, policy: Policy 
             sent = not isinstance(exc, requests.ConnectTimeout) and "NewConnectionError" not in repr(exc) \
                 and "Connection refused" not in str(exc)
             if (sent and not retry_safe) or attempt == policy.tries:
+                doubt = sent and not retry_safe
                 raise Retryable(f"{method} {_short(url)}: {type(exc).__name__}",
-                                hint="the network failed; the run can be repeated safely") from None
+                                hint="the network failed after the request left; the next run checks whether it was "
+                                     "carried out" if doubt else "the network failed; the run can be repeated safely",
+                                maybe_sent=doubt) from None
             wait = _backoff(attempt, policy)
         else:
             status = response.status_code
@@ -55,7 +58,8 @@ def request(session, method: str, url: str, *, retry_safe: bool, policy: Policy 
             if not retryable or attempt == policy.tries:
                 cls = Retryable if (status == 429 or status >= 500) else Rejected
                 raise cls(f"{method} {_short(url)} answered {status}: {message}",
-                          hint=hint(status) if hint else "", status=status, retry_after=wait)
+                          hint=hint(status) if hint else "", status=status, retry_after=wait,
+                          maybe_sent=status >= 500 and not retry_safe)
             wait = wait if wait is not None else _backoff(attempt, policy)
         if wait > policy.cap or waited + wait > policy.budget:
             raise Retryable(f"{method} {_short(url)}: asked to wait {wait:.0f} s, more than notecast waits",
@@ -79,6 +83,8 @@ def _retry_after(response) -> float | None:
                 return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
             except (TypeError, ValueError):
                 return None
+    if response.status_code != 429:  # a 5xx carries the rate-limit window's reset too: not a reason to wait
+        return None
     reset = response.headers.get("RateLimit-Reset") or response.headers.get("x-rate-limit-reset")
     if reset and reset.isdigit():
         return max(0.0, int(reset) - time.time())

@@ -41,11 +41,12 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     created: str = ""  # time of the first intent for this part (Bluesky record keys derive from it)
+    doubt: bool = False  # failed, but the request may have been carried out: recover before sending again
 
     def to_json(self) -> str:
         data = {"v": VERSION, "at": self.at, "event": self.event, "note": self.note, "platform": self.platform,
                 "edition": self.edition, "part": self.part, "parts": self.parts}
-        for name in ("key", "id", "url", "extra", "error", "created"):
+        for name in ("key", "id", "url", "extra", "error", "created", "doubt"):
             value = getattr(self, name)
             if value:
                 data[name] = value
@@ -107,7 +108,8 @@ def read(path: Path) -> Iterator[Entry]:
             yield Entry(event=data["event"], note=data["note"], platform=data["platform"], edition=data["edition"],
                         part=int(data["part"]), parts=int(data["parts"]), at=data.get("at", ""),
                         key=data.get("key", ""), id=data.get("id", ""), url=data.get("url", ""),
-                        extra=data.get("extra") or {}, error=data.get("error", ""), created=data.get("created", ""))
+                        extra=data.get("extra") or {}, error=data.get("error", ""), created=data.get("created", ""),
+                        doubt=bool(data.get("doubt")))
         except (ValueError, KeyError, TypeError):
             continue  # a line torn by a crash mid-write, or a merge leftover
 

@@ -90,7 +90,7 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     if due_only and when and when > now:
         return make("scheduled", f"due {when.isoformat()}")
     done = {i: Receipt(e.id, e.url, e.extra) for i, e in entries.items() if e.event == "done"}
-    interrupted = [i for i, e in entries.items() if e.event in ("intent", "unknown")]
+    interrupted = [i for i, e in entries.items() if e.event in ("intent", "unknown") or e.doubt]
     pending = [p.index for p in parts if p.index not in done]
     if not pending:
         return make("published", done=done)
@@ -107,11 +107,12 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     return make(state, reason, pending, interrupted, done)
 
 
-def entry(pub: Publication, part: Part, event: str, *, receipt: Receipt | None = None, error: str = "") -> Entry:
+def entry(pub: Publication, part: Part, event: str, *, receipt: Receipt | None = None, error: str = "",
+          doubt: bool = False) -> Entry:
     """A ledger line for one part of a publication."""
     from .ledger import now
 
     return Entry(event=event, note=pub.note, platform=part.platform, edition=pub.edition, part=part.index,
                  parts=part.count, at=now(), key=part.key, id=receipt.id if receipt else "",
                  url=receipt.url if receipt else "", extra=dict(receipt.extra) if receipt else {}, error=error,
-                 created=part.created.isoformat(timespec="microseconds").replace("+00:00", "Z"))
+                 created=part.created.isoformat(timespec="microseconds").replace("+00:00", "Z"), doubt=doubt)

@@ -194,19 +194,18 @@ def _send(pub, publisher, ledger) -> tuple[bool, str]:
         parent = receipts.get(part.index - 1) if part.index else None
         try:
             if part.index in pub.interrupted:
-                try:
-                    found = publisher.recover(part, root=root, parent=parent)
-                except Unknown as exc:
-                    ledger.append(entry(pub, part, "unknown", error=str(exc)))
-                    return False, f"unknown: part {part.index + 1} may have been sent: {exc}"
+                found = publisher.recover(part, root=root, parent=parent)
                 if found:
                     ledger.append(entry(pub, part, "done", receipt=found))
                     receipts[part.index] = found
                     continue
             ledger.append(entry(pub, part, "intent"))
-            receipt = publisher.publish(part, root=root, parent=parent)
-        except PublishError as exc:
-            ledger.append(entry(pub, part, "failed", error=str(exc)))
+            receipt = publisher.publish(part, root=root, parent=parent)  # X: a refused duplicate may be Unknown
+        except Unknown as exc:
+            ledger.append(entry(pub, part, "unknown", error=str(exc)))
+            return False, f"unknown: part {part.index + 1} may have been sent: {exc}"
+        except PublishError as exc:  # in doubt if a create that is unsafe to repeat may have been carried out
+            ledger.append(entry(pub, part, "failed", error=str(exc), doubt=exc.maybe_sent))
             return False, f"failed at post {part.index + 1} of {part.count}: {exc}"
         ledger.append(entry(pub, part, "done", receipt=receipt))
         receipts[part.index] = receipt

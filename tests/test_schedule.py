@@ -160,3 +160,17 @@ def test_resolve_says_when_nothing_is_in_doubt(vault):
     (vault / "posts" / "fine.md").write_text(note(None))
     result = notecast(vault, "resolve", "posts/fine.md", "--platform", "echo", "--not-sent", now="2026-11-28T10:00:00Z")
     assert result.returncode == 2 and "no post is in doubt" in result.stderr
+
+
+def test_a_create_answered_503_is_looked_up_not_sent_again(vault):
+    """The server made the post but answered 503: the next run asks before it sends."""
+    (vault / "posts" / "flaky.md").write_text(note(None))
+    lost = notecast(vault, "publish", now="2026-11-28T10:00:00Z", NOTECAST_ECHO_LOSE_ANSWER="yes")
+    assert lost.returncode == 1 and "503" in lost.stdout
+    assert len(outbox(vault)) == 1
+    status = notecast(vault, "status", now="2026-11-28T10:01:00Z").stdout
+    assert "\tfailed\t" in status
+    rerun = notecast(vault, "publish", now="2026-11-28T10:02:00Z")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert len(outbox(vault)) == 1  # found by recover(), not posted twice
+    assert state(vault, "2026-11-28T10:03:00Z") == "published"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.platforms import Platform, Setting
+from pipeline.errors import Retryable
 from pipeline.publish import Receipt, Unknown
 
 
@@ -22,6 +23,7 @@ class EchoPublisher:
         self.session = session
         self.outbox = Path(settings["outbox"])
         self.doubt = bool(settings.get("doubt"))  # recover cannot tell, like a platform without idempotency
+        self.lose_answer = bool(settings.get("lose_answer"))  # the post is made, then the answer is a 503
 
     def posts(self) -> list[dict]:
         if not self.outbox.exists():
@@ -33,6 +35,9 @@ class EchoPublisher:
         record = {"id": number, "key": part.key, "text": part.text, "reply_to": parent.id if parent else None}
         with self.outbox.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
+        if self.lose_answer:
+            raise Retryable("POST https://echo.example/posts answered 503: upstream timed out", status=503,
+                            maybe_sent=True)
         return Receipt(number, f"https://echo.example/{number}")
 
     def recover(self, part, *, root, parent) -> Receipt | None:
@@ -58,4 +63,5 @@ class Echo(Platform):
 
 platform = Echo(name="echo", title="Echo", limit=200, threads=True,
                 settings=(Setting("outbox", default="outbox.jsonl", help="where posts go"),
-                          Setting("doubt", default="", help="make recover() unsure (tests)")))
+                          Setting("doubt", default="", help="make recover() unsure (tests)"),
+                          Setting("lose_answer", default="", help="answer 503 after posting (tests)")))
