@@ -1,0 +1,27 @@
+"""Fixtures shared by every test folder."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import pds_server
+
+
+def _pds_required() -> bool:
+    """In CI (or with NOTECAST_REQUIRE_PDS=1) a missing PDS fails the tests instead of skipping them."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false", "no") or os.environ.get("NOTECAST_REQUIRE_PDS") == "1"
+
+
+@pytest.fixture(scope="session")
+def pds():
+    """The local Bluesky PDS (tests/pds_server.py), started once per session on a free loopback port."""
+    if not pds_server.installed():
+        why = f"the local Bluesky PDS is not installed in {pds_server.PEER}; run `bash tests/pds/install.sh`"
+        if _pds_required():
+            pytest.fail(f"{why} (required here: CI or NOTECAST_REQUIRE_PDS=1 is set)", pytrace=False)
+        pytest.skip(why)
+    server = pds_server.start()
+    yield server
+    server.stop()
