@@ -36,6 +36,7 @@ def request(session, method: str, url: str, *, retry_safe: bool, policy: Policy 
     kwargs.setdefault("timeout", 30)
     waited = 0.0
     for attempt in range(1, policy.tries + 1):
+        response = None
         try:
             response = session.request(method, url, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -62,8 +63,11 @@ def request(session, method: str, url: str, *, retry_safe: bool, policy: Policy 
                           maybe_sent=status >= 500 and not retry_safe)
             wait = wait if wait is not None else _backoff(attempt, policy)
         if wait > policy.cap or waited + wait > policy.budget:
-            raise Retryable(f"{method} {_short(url)}: asked to wait {wait:.0f} s, more than notecast waits",
-                            hint="the next run will try again", retry_after=wait)
+            status = None if response is None else response.status_code
+            own = hint(status) if hint and status else ""
+            raise Retryable(f"{method} {_short(url)}" + (f" answered {status}" if status else "")
+                            + f": asked to wait {wait:.0f} s, more than notecast waits",
+                            hint=own or "the next run will try again", status=status, retry_after=wait)
         _sleep(wait)
         waited += wait
     raise AssertionError("unreachable")
