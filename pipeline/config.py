@@ -36,7 +36,7 @@ class Config:
         table = dict(self.platforms.get(name, {}))
         prefix = f"NOTECAST_{name.upper()}_"
         for key, value in os.environ.items():
-            if key.startswith(prefix):
+            if key.startswith(prefix) and value != "":  # an empty variable (an unset GitHub one) is unset
                 table[key[len(prefix):].lower()] = value
         return table
 

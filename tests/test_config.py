@@ -193,3 +193,11 @@ def test_bad_platform_values_are_usage_errors(tmp_path):
     cfg = load(tmp_path, '[platforms.x]\nlimit = "lots"\noverflow = "explode"\n')
     with pytest.raises(UsageError):
         platforms.get("x").configure(cfg.platform("x"))
+
+
+def test_an_empty_environment_variable_does_not_override_the_file(tmp_path, monkeypatch):
+    (tmp_path / "notecast.toml").write_text('[platforms.bluesky]\nhandle = "me.bsky.social"\n')
+    monkeypatch.setenv("NOTECAST_BLUESKY_HANDLE", "")  # how an unset GitHub variable arrives
+    from pipeline import config
+
+    assert config.load(tmp_path / "notecast.toml").platform("bluesky")["handle"] == "me.bsky.social"
