@@ -109,10 +109,7 @@ class Report:
     results: list[Composed] = field(default_factory=list)
     failures: list[Problem] = field(default_factory=list)
     findings: list[Problem] = field(default_factory=list)
-
-    @property
-    def notes(self) -> int:
-        return len({c.note.path for c in self.results})
+    notes: int = 0  # how many notes were looked at, good or bad
 
 
 def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, ...] = ()) -> Report:
@@ -123,6 +120,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
     report = Report()
     results, problems = report.results, report.failures
     for path, vault in find(paths):
+        report.notes += 1
         try:
             note = read(path, timezone=config.timezone, platforms=known)
         except NoteError as exc:
