@@ -16,6 +16,9 @@ from . import Platform, Setting
 MAX_BYTES = 3000
 SHOWN_URL = 27  # characters of a bare URL shown before an ellipsis
 BARE_URL = re.compile(r"https?://[^\s\ue000-\ue002]+[^\s.,;:!?'\")\]\ue000-\ue002]")
+# A handle is a domain name (atproto.com/specs/handle); "@alice.bsky.social." ends before the full stop.
+MENTION = re.compile(r"(?:(?<=[\s(])|^)@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
+                     r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(?![\w.-]*[\w-])", re.M)
 TAG = re.compile(r"(?:(?<=\s)|^)#([^\d\s\W_][\w-]*|\d+[^\d\s\W][\w-]*)", re.M)
 
 
@@ -44,12 +47,27 @@ def facets(text: str) -> tuple[str, list[dict[str, Any]]]:
         if free(*match.span()) and len(tag) <= 64:
             spans.append((*match.span(), {"$type": "app.bsky.richtext.facet#tag", "tag": tag}))
     spans.sort(key=lambda s: s[0])
+    return shown, [_facet(shown, a, b, feature) for a, b, feature in spans]
+
+
+def mentions(shown: str, taken: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``@handle`` mentions in the shown text, outside the ``taken`` facets: ``{"index", "handle"}``.
+
+    A mention facet needs the account's DID, which only the network knows: the publisher resolves each
+    handle when it posts, and a handle that does not resolve stays plain text, as in Bluesky's own app.
+    """
+    spans = [(f["index"]["byteStart"], f["index"]["byteEnd"]) for f in taken]
     out = []
-    for a, b, feature in spans:
-        start = utf8_bytes(shown[:a])
-        end = start + utf8_bytes(shown[a:b])
-        out.append({"index": {"byteStart": start, "byteEnd": end}, "features": [feature]})
-    return shown, out
+    for match in MENTION.finditer(shown):
+        index = _facet(shown, *match.span(), {})["index"]
+        if all(index["byteEnd"] <= a or index["byteStart"] >= b for a, b in spans):
+            out.append({"index": index, "handle": match.group(1).lower()})
+    return out
+
+
+def _facet(shown: str, a: int, b: int, feature: dict[str, Any]) -> dict[str, Any]:
+    start = utf8_bytes(shown[:a])
+    return {"index": {"byteStart": start, "byteEnd": start + utf8_bytes(shown[a:b])}, "features": [feature]}
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,8 @@ class Bluesky(Platform):
 
     def finish(self, text: str) -> dict[str, Any]:
         shown, found = facets(text)
-        return {"text": shown, "facets": found}
+        named = mentions(shown, found) if "@" in shown else []
+        return {"text": shown, "facets": found, **({"mentions": named} if named else {})}
 
     def publisher(self, session, settings: Mapping[str, Any]):
         from ..publishers.bluesky import BlueskyPublisher

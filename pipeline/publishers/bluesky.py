@@ -74,6 +74,7 @@ class BlueskyPublisher:
         self._auth: dict[str, Any] | None = None  # createSession's answer: accessJwt, refreshJwt, did, handle
         self._error = ""  # the XRPC error name of the last failed response
         self._dry_ids = itertools.count(1)
+        self._dids: dict[str, str | None] = {}  # handle -> DID, resolved once per run
 
     # ---- the protocol -------------------------------------------------------
 
@@ -81,8 +82,9 @@ class BlueskyPublisher:
         """Upload the part's images, then create the post under its own record key."""
         repo = self._did()  # log in first: a refused login is not a reason to look for the post
         record: dict[str, Any] = {"$type": POST, "text": part.text, "createdAt": _iso(part.created)}
-        if part.extra.get("facets"):
-            record["facets"] = list(part.extra["facets"])
+        facets = [*(part.extra.get("facets") or ()), *self._mentions(part.extra.get("mentions") or ())]
+        if facets:
+            record["facets"] = sorted(facets, key=lambda f: f["index"]["byteStart"])
         if part.language:
             record["langs"] = [part.language]
         if part.media:
@@ -135,6 +137,9 @@ class BlueskyPublisher:
                              "cid": _cid(repr(body).encode()),
                              "commit": {"cid": _cid(f"commit {rkey}".encode()), "rev": rkey},
                              "validationStatus": "valid"}
+        if nsid == "com.atproto.identity.resolveHandle":
+            named = parse_qs(parts.query).get("handle", [""])[0]
+            return 200, {}, {"did": "did:plc:" + _b32(hashlib.sha256(named.encode()).digest())[:24]}
         if nsid == "com.atproto.repo.getRecord":
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             return 400, {}, {"error": "RecordNotFound", "message": f"Could not locate record: at://"
@@ -266,6 +271,24 @@ class BlueskyPublisher:
             return self._receipt(answer.get("uri"), answer.get("cid"))
         raise Unknown(f"{_which(part)}: its record key {rkey} already holds a different post ({answer.get('uri')}); "
                       "check the account, then record what you find with `notecast resolve --platform bluesky`")
+
+    def _mentions(self, named) -> list[dict[str, Any]]:
+        """Mention facets for the handles that resolve to an account; the others stay plain text."""
+        out = []
+        for mention in named:
+            handle = mention["handle"]
+            if handle not in self._dids:
+                try:
+                    answer = self._json(self._xrpc("GET", "com.atproto.identity.resolveHandle", retry_safe=True,
+                                                   auth=False, params={"handle": handle}),
+                                        "com.atproto.identity.resolveHandle")
+                    self._dids[handle] = answer.get("did") if isinstance(answer.get("did"), str) else None
+                except Rejected:  # "Unable to resolve handle": no such account
+                    self._dids[handle] = None
+            if self._dids[handle]:
+                out.append({"index": mention["index"],
+                            "features": [{"$type": "app.bsky.richtext.facet#mention", "did": self._dids[handle]}]})
+        return out
 
     def _ref(self, receipt: Receipt) -> dict[str, str]:
         """A strong reference {uri, cid} to a post notecast made (or a person recorded by its URL)."""

@@ -180,6 +180,26 @@ def test_a_reply_to_a_post_recorded_by_hand(pds, publisher):
     assert pds.record(reply.id)["value"]["reply"] == {"root": first.extra, "parent": first.extra}
 
 
+def test_mentions_of_known_handles_become_mention_facets(pds, account, publisher, sent):
+    from pipeline.platforms.bluesky import platform
+
+    friend = pds.create_account("friend")
+    text = f"Thanks to @{friend.handle} and @nobody-here.test, café ☕ #notes"
+    final = platform.finish(text)
+    assert [m["handle"] for m in final["mentions"]] == [friend.handle, "nobody-here.test"]
+    made = publisher.publish(part(final["text"], extra={k: v for k, v in final.items() if k != "text"}),
+                             root=None, parent=None)
+    record = pds.record(made.id)["value"]
+    encoded = record["text"].encode()
+    by_type = {f["features"][0]["$type"].rsplit("#", 1)[-1]: f for f in record["facets"]}
+    assert set(by_type) == {"mention", "tag"}  # the unknown handle stays plain text
+    mention = by_type["mention"]
+    assert mention["features"][0]["did"] == friend.did
+    assert encoded[mention["index"]["byteStart"]:mention["index"]["byteEnd"]].decode() == f"@{friend.handle}"
+    assert [f["index"]["byteStart"] for f in record["facets"]] == sorted(f["index"]["byteStart"] for f in record["facets"])
+    assert calls(sent).count("identity.resolveHandle") == 2
+
+
 def test_recover_finds_nothing_when_nothing_was_posted(publisher, sent):
     assert publisher.recover(part("Never sent either"), root=None, parent=None) is None
     assert calls(sent) == ["server.createSession", "repo.getRecord"]

@@ -271,3 +271,19 @@ def test_mastodon_content_warning_shares_the_budget_and_is_sent_as_spoiler_text(
                       root=None, parent=None)
     (request,) = adapter.requests
     assert request.body["spoiler_text"] == "Long read: career" and request.body["status"] == "Hello"
+
+
+@pytest.mark.parametrize("text, handles", [
+    ("Thanks @alice.bsky.social.", ["alice.bsky.social"]),  # the full stop ends the sentence, not the handle
+    ("(@bob.example.com) and @carol", ["bob.example.com"]),  # a handle is a domain name
+    ("mail me@example.com or @dan@mastodon.social", []),  # an address, a Fediverse mention
+    ("Über @Émile.test? no; @eve.test yes", ["eve.test"]),
+])
+def test_bluesky_mentions_are_handles_at_word_starts(text, handles):
+    final = bluesky.platform.finish(text)
+    found = final.get("mentions", [])
+    assert [m["handle"] for m in found] == handles
+    encoded = final["text"].encode()
+    for mention in found:
+        span = encoded[mention["index"]["byteStart"]:mention["index"]["byteEnd"]].decode()
+        assert span.lower() == "@" + mention["handle"]
