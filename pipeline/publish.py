@@ -112,16 +112,25 @@ def run(args, config, emit) -> int:
 
     dry = args.dry_run
     paths = list(args.paths) if args.paths else [config.notes]
-    report = compose_all(paths, config, tuple(args.platform))  # each note to its own platforms
-    chosen = tuple(dict.fromkeys(c.platform.name for c in report.results))
+    root = config.root if config.path else _cwd()
+    ledger = Ledger(config.ledger, writable=not dry)
+    now = _now()
+
+    def planned(config):
+        report = compose_all(paths, config, tuple(args.platform))  # each note to its own platforms
+        return report, plan(report.results, ledger, root=root, now=now, due_only=args.due,
+                            republish=args.republish, language=config.language)
+
+    report, publications = planned(config)
+    needed = tuple(dict.fromkeys(p.composed.platform.name for p in publications if p.actionable))
     session = requests.Session()
     session.headers["User-Agent"] = "notecast (+https://github.com/notecast/notecast)"
     publishers, unset, rediscovered = {}, {}, False
     adapters: dict[str, DryRun] = {}
-    for name in chosen:
+    for name in needed:  # no account is touched where nothing is due
         platform = platforms.get(name)
         values, missing = settings_for(platform, config.platform(name), dry_run=dry)
-        if missing:  # an error only if something is due there
+        if missing:
             unset[name] = (f"{', '.join(missing)} not set; set {'it' if len(missing) == 1 else 'them'} in the "
                            "environment (in GitHub Actions: repository secrets, see README) or run with --dry-run")
             continue
@@ -139,13 +148,9 @@ def run(args, config, emit) -> int:
             rediscovered = True
         publishers[name] = publisher
     if rediscovered:
-        report = compose_all(paths, config, tuple(args.platform))
+        report, publications = planned(config)
     for problem in report.failures:
         emit(str(problem), err=True)
-    ledger = Ledger(config.ledger, writable=not dry)
-    now = _now()
-    publications = plan(report.results, ledger, root=config.root if config.path else _cwd(), now=now,
-                        due_only=args.due, republish=args.republish, language=config.language)
     failures = len(report.failures)
     summary = []
     with ledger.lock():

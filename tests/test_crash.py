@@ -150,3 +150,14 @@ def test_killed_at_every_step_then_rerun_posts_each_part_exactly_once(thread, tm
         assert again.returncode == 0 and len(creates(vault)) == sent
     # 5 parts × (intent line, before the request, after the answer, done line)
     assert len(killed) == 20
+
+
+def test_a_run_with_nothing_due_touches_no_account(thread, tmp_path):
+    vault = fresh(thread, tmp_path)
+    note = vault / NOTE
+    note.write_text(note.read_text().replace("status: ready", "status: draft"))
+    quiet = run(vault, "publish", "--due", CRASH_LOG=str(vault / "requests.jsonl"),
+                CRASH_CASSETTE=str(vault / "cassette.yaml"), NOTECAST_MASTODON_MAX_CHARACTERS="")
+    assert quiet.returncode == 0, quiet.stderr
+    assert not (vault / "requests.jsonl").exists()  # not even the instance's limit was asked
+    assert "mastodon: draft" in quiet.stdout
