@@ -70,7 +70,7 @@ platform = Mastodon(
     hashtag_style="camel",
     settings=(
         Setting("instance", placeholder="https://mastodon.example", help="your instance's URL"),
-        Setting("token", secret=True, placeholder="<NOTECAST_MASTODON_TOKEN>", help="access token with write:statuses write:media"),
+        Setting("token", secret=True, placeholder="<NOTECAST_MASTODON_TOKEN>", help="access token: write:statuses write:media read:accounts read:statuses"),
         Setting("max_characters", help="the instance's limit (default: asked from the instance, else 500)"),
         Setting("visibility", default="public", help="public, unlisted, private or direct"),
         Setting("content_warning", help="a content warning (spoiler_text) for every post; usually set per note"),

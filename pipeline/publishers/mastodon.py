@@ -41,7 +41,8 @@ REPLAY_WINDOW = timedelta(minutes=55)  # Mastodon keeps Idempotency-Keys for 1 h
 CLOCK_SKEW = timedelta(minutes=10)  # our clock against the server's, when looking back
 PAGE = 40  # the most statuses Mastodon returns at once
 TOKEN_HINT = ("the token is invalid or revoked; create one in Preferences → Development with "
-              "write:statuses and write:media, then set NOTECAST_MASTODON_TOKEN")
+              "write:statuses and write:media (and read:accounts, read:statuses, so a rerun can look for a post an "
+              "interrupted run made), then set NOTECAST_MASTODON_TOKEN")
 
 
 class MastodonPublisher:
