@@ -67,11 +67,14 @@ class Ledger:
         self.torn = False
 
     def latest(self, note: str, platform: str) -> dict[str, dict[int, Entry]]:
-        """For each edition of (note, platform): the newest entry of each part, editions oldest first."""
+        """For each edition of (note, platform): the newest entry of each part (a ``done`` one if any),
+        editions oldest first."""
         out: dict[str, dict[int, Entry]] = {}
         for entry in self.entries:
             if entry.note == note and entry.platform == platform:
-                out.setdefault(entry.edition, {})[entry.part] = entry
+                parts = out.setdefault(entry.edition, {})
+                if parts.get(entry.part, entry).event != "done" or entry.event == "done":
+                    parts[entry.part] = entry  # a post once made stays made, whatever a merge put after it
         return out
 
     def append(self, entry: Entry) -> Entry:
