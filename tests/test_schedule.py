@@ -174,3 +174,20 @@ def test_a_create_answered_503_is_looked_up_not_sent_again(vault):
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert len(outbox(vault)) == 1  # found by recover(), not posted twice
     assert state(vault, "2026-11-28T10:03:00Z") == "published"
+
+
+def test_status_shows_a_thread_cut_short_as_partial_and_the_rerun_finishes_it(vault):
+    (vault / "posts" / "cut.md").write_text(note(None, body="\n\n".join(
+        f"Paragraph {i} is long enough that two of them never share a post on the echo platform, "
+        "whose limit is two hundred characters." for i in range(1, 4))))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTECAST_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(PLUGIN), str(HERE.parent)]), CRASH_AT="2")  # after post 1's done line
+    killed = subprocess.run([sys.executable, str(HERE / "crash_child.py"), "publish"], cwd=vault, env=env,
+                            capture_output=True, timeout=60)
+    assert killed.returncode < 0 and len(outbox(vault)) == 1
+    status = notecast(vault, "status", now="2026-11-28T10:00:00Z").stdout
+    assert "posts/cut.md\techo\tpartial\t1 of 3 posts sent" in status
+    assert notecast(vault, "publish", now="2026-11-28T10:01:00Z").returncode == 0
+    assert [p["reply_to"] for p in outbox(vault)] == [None, "1", "2"]
+    assert "https://echo.example/1 https://echo.example/2 https://echo.example/3" in \
+        notecast(vault, "status", now="2026-11-28T10:02:00Z").stdout
