@@ -108,5 +108,33 @@ def _message(response) -> str:
     return str(body)[:300]
 
 
+def answer(response) -> Any:
+    """A response's JSON body, or None if it has none."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def json_object(response, where: str) -> dict:
+    """A response's JSON object; a retryable error naming ``where`` if the body is anything else."""
+    body = answer(response)
+    if not isinstance(body, dict):
+        raise Retryable(f"{where} answered {response.status_code} with something other than a JSON object",
+                        hint="the next run tries again", status=response.status_code)
+    return body
+
+
+def timestamp(value: Any):
+    """An ISO 8601 time from an API answer as an aware datetime (UTC if it has no offset), or None."""
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def _short(url: str) -> str:
     return url.split("?")[0]

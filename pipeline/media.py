@@ -5,11 +5,12 @@ import dataclasses
 import glob
 import re
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import unquote
 
 from .document import Document
-from .errors import Problem
+from .errors import Problem, Rejected
 from .notes import Note
 from .richtext import clean
 
@@ -30,6 +31,56 @@ class Media:
 
     def for_platform(self, alt_limit: int) -> "Media":
         return dataclasses.replace(self, alt=self.alt[:alt_limit]) if len(self.alt) > alt_limit else self
+
+    def read(self) -> bytes:
+        """The image's bytes, or an error naming the file that cannot be read."""
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:
+            raise Rejected(f"{self.path.as_posix()}: cannot read the image: {exc.strerror}",
+                           hint="check the file, or remove the image from the note") from None
+
+    def upload(self, limit: int, platform: str) -> tuple[str, bytes, str]:
+        """The file name, bytes and type to upload: the file itself if it has at most ``limit`` bytes,
+        else a smaller copy made with Pillow (refused, saying how to fix it, without Pillow)."""
+        data = self.read()
+        if len(data) <= limit:
+            return self.path.name, data, self.mime
+        where, most = self.path.as_posix(), f"{limit / 2**20:g} MB"
+        try:
+            from PIL import Image
+        except ImportError:
+            raise Rejected(f"{where}: {len(data) / 2**20:.1f} MB is over {platform}'s {most}",
+                           hint="make the image smaller, or `pip install pillow` so notecast can") from None
+        try:
+            with Image.open(BytesIO(data)) as image:
+                smaller = shrink(image, len(data), limit, tries=6)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise Rejected(f"{where}: cannot read the image to shrink it: {exc}", hint=f"make it smaller than {most}") from None
+        if smaller is None:
+            raise Rejected(f"{where}: could not shrink the image under {most}", hint="make it smaller")
+        out, mime, _ = smaller
+        return self.path.stem + (".png" if mime == "image/png" else ".jpg"), out, mime
+
+
+def shrink(image, size: int, limit: int, *, tries: int) -> tuple[bytes, str, tuple[int, int]] | None:
+    """A Pillow ``image`` of ``size`` bytes re-encoded under ``limit`` bytes: turned upright (re-encoding
+    drops the EXIF orientation), PNG if it has transparency, else JPEG at quality 85, scaled down a little
+    more at each of ``tries``. Its bytes, type and (width, height); None if the tries were not enough."""
+    from PIL import Image, ImageOps
+
+    image = ImageOps.exif_transpose(image)
+    alpha = image.mode in ("RGBA", "LA", "P")
+    image = image.convert("RGBA" if alpha else "RGB")
+    scale = (limit / size) ** 0.5 * 0.9
+    for _ in range(tries):
+        dimensions = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+        out = BytesIO()
+        image.resize(dimensions, Image.LANCZOS).save(out, "PNG" if alpha else "JPEG", quality=85, optimize=True)
+        if out.tell() <= limit:
+            return out.getvalue(), "image/png" if alpha else "image/jpeg", dimensions
+        scale *= 0.7
+    return None
 
 
 def resolve(note: Note, src: str, vault: Path) -> Path | None:

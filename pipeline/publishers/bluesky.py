@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .. import http, secrets
 from ..errors import PublishError, Rejected, Retryable
+from ..media import shrink
 from ..publish import Part, Receipt, Unknown
 
 SERVICE = "https://bsky.social"
@@ -103,7 +104,7 @@ class BlueskyPublisher:
             if found is None:
                 raise
             return found
-        answer = self._json(response, "com.atproto.repo.createRecord")
+        answer = http.json_object(response, "com.atproto.repo.createRecord")
         return self._receipt(answer.get("uri"), answer.get("cid"))
 
     def recover(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt | None:
@@ -154,7 +155,7 @@ class BlueskyPublisher:
             return
         response = self._xrpc("POST", "com.atproto.server.createSession", retry_safe=True, auth=False,
                               hint=self._login_hint, json={"identifier": self.handle, "password": self.password})
-        self._adopt(self._json(response, "com.atproto.server.createSession"))
+        self._adopt(http.json_object(response, "com.atproto.server.createSession"))
 
     def _renew(self) -> None:
         """After an expired token: refresh the session, or log in again if the refresh is refused."""
@@ -165,7 +166,7 @@ class BlueskyPublisher:
                 response = http.request(self.session, "POST", self._url("com.atproto.server.refreshSession"),
                                         retry_safe=True, describe=self._describe, hint=self._login_hint,
                                         headers={"Authorization": f"Bearer {refresh}"})
-                self._adopt(self._json(response, "com.atproto.server.refreshSession"))
+                self._adopt(http.json_object(response, "com.atproto.server.refreshSession"))
                 return
             except Rejected:
                 pass
@@ -208,7 +209,7 @@ class BlueskyPublisher:
 
     def _describe(self, response) -> str:
         """The PDS's error text, ``{"error": name, "message": text}``; the name is kept for the caller."""
-        answer = _json(response)
+        answer = http.answer(response)
         self._error = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), str) else ""
         if not isinstance(answer, dict):
             return response.text[:300].strip() or response.reason or ""
@@ -247,7 +248,7 @@ class BlueskyPublisher:
         data, mime, size = _image(media)
         response = self._xrpc("POST", "com.atproto.repo.uploadBlob", retry_safe=True, timeout=120, data=data,
                               headers={"Content-Type": mime})
-        blob = self._json(response, "com.atproto.repo.uploadBlob").get("blob")
+        blob = http.json_object(response, "com.atproto.repo.uploadBlob").get("blob")
         if not isinstance(blob, dict) or not blob.get("ref"):
             raise Retryable(f"com.atproto.repo.uploadBlob answered {response.status_code} without a blob",
                             hint="the next run uploads the image again")
@@ -265,7 +266,7 @@ class BlueskyPublisher:
             if exc.status == 400 and self._error == "RecordNotFound":
                 return None
             raise
-        answer = self._json(response, "com.atproto.repo.getRecord")
+        answer = http.json_object(response, "com.atproto.repo.getRecord")
         value = answer.get("value") if isinstance(answer.get("value"), dict) else {}
         if value.get("text") == part.text:
             return self._receipt(answer.get("uri"), answer.get("cid"))
@@ -279,7 +280,7 @@ class BlueskyPublisher:
             handle = mention["handle"]
             if handle not in self._dids:
                 try:
-                    answer = self._json(self._xrpc("GET", "com.atproto.identity.resolveHandle", retry_safe=True,
+                    answer = http.json_object(self._xrpc("GET", "com.atproto.identity.resolveHandle", retry_safe=True,
                                                    auth=False, params={"handle": handle}),
                                         "com.atproto.identity.resolveHandle")
                     self._dids[handle] = answer.get("did") if isinstance(answer.get("did"), str) else None
@@ -300,18 +301,11 @@ class BlueskyPublisher:
         repo, rkey = (found.groups() if found else (at.group(1), at.group(3)) if at else (self._did(), receipt.id))
         response = self._xrpc("GET", "com.atproto.repo.getRecord", retry_safe=True,
                               params={"repo": repo, "collection": POST, "rkey": rkey})
-        answer = self._json(response, "com.atproto.repo.getRecord")
+        answer = http.json_object(response, "com.atproto.repo.getRecord")
         if not answer.get("uri") or not answer.get("cid"):
             raise Rejected(f"the post to reply to ({receipt.url or receipt.id}) has no uri and cid",
                            hint="record it with `notecast resolve --platform bluesky --sent <its at:// uri>`")
         return {"uri": answer["uri"], "cid": answer["cid"]}
-
-    def _json(self, response, nsid: str) -> dict:
-        answer = _json(response)
-        if not isinstance(answer, dict):
-            raise Retryable(f"{nsid} answered {response.status_code} with something other than a JSON object",
-                            hint="the next run tries again", status=response.status_code)
-        return answer
 
     def _receipt(self, uri: Any, cid: Any) -> Receipt:
         if not isinstance(uri, str) or not uri.startswith("at://") or not isinstance(cid, str) or not cid:
@@ -334,12 +328,6 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _json(response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
 
 def _b32(data: bytes) -> str:
     return base64.b32encode(data).decode().rstrip("=").lower()
@@ -352,13 +340,9 @@ def _cid(data: bytes, codec: int = 0x71) -> str:
 
 def _image(media) -> tuple[bytes, str, tuple[int, int] | None]:
     """The bytes and type to upload, shrunk with Pillow if over 1,000,000 bytes, and the size if known."""
+    data = media.read()
     try:
-        data = media.path.read_bytes()
-    except OSError as exc:
-        raise Rejected(f"{media.path.as_posix()}: cannot read the image: {exc.strerror}",
-                       hint="check the file, or remove the image from the note") from None
-    try:
-        from PIL import Image, ImageOps
+        from PIL import Image
     except ImportError:
         if len(data) > IMAGE_BYTES:
             raise Rejected(f"{media.path.as_posix()}: {len(data):,} bytes is over Bluesky's 1,000,000 bytes per image",
@@ -367,24 +351,15 @@ def _image(media) -> tuple[bytes, str, tuple[int, int] | None]:
         return data, media.mime, None
     try:
         with Image.open(BytesIO(data)) as image:
-            size = image.size
             if len(data) <= IMAGE_BYTES:
-                return data, media.mime, size
-            image = ImageOps.exif_transpose(image)
-            alpha = image.mode in ("RGBA", "LA", "P")
-            image = image.convert("RGBA" if alpha else "RGB")
-            scale = (IMAGE_BYTES / len(data)) ** 0.5 * 0.9
-            for _ in range(8):
-                size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-                out = BytesIO()
-                image.resize(size, Image.LANCZOS).save(out, "PNG" if alpha else "JPEG", quality=85, optimize=True)
-                if out.tell() <= IMAGE_BYTES:
-                    return out.getvalue(), "image/png" if alpha else "image/jpeg", size
-                scale *= 0.7
+                return data, media.mime, image.size
+            smaller = shrink(image, len(data), IMAGE_BYTES, tries=8)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         if len(data) <= IMAGE_BYTES:
             return data, media.mime, None  # Pillow cannot read it; the server may
         raise Rejected(f"{media.path.as_posix()}: cannot read the image to shrink it: {exc}",
                        hint="make it smaller than 1,000,000 bytes yourself") from None
-    raise Rejected(f"{media.path.as_posix()}: could not shrink the image under 1,000,000 bytes",
-                   hint="make it smaller")
+    if smaller is None:
+        raise Rejected(f"{media.path.as_posix()}: could not shrink the image under 1,000,000 bytes",
+                       hint="make it smaller")
+    return smaller

@@ -92,7 +92,7 @@ class LinkedInPublisher:
             if urn is None:
                 raise
             return self._duplicate(part, urn)
-        answer = _json(response)
+        answer = http.answer(response)
         urn = response.headers.get("x-restli-id") or str((answer if isinstance(answer, dict) else {}).get("id") or "")
         if not urn:
             raise Unknown(f"{_which(part)}: LinkedIn answered {response.status_code} without the post's id "
@@ -187,7 +187,7 @@ class LinkedInPublisher:
         data, mime = _image(media)
         response = self._call("POST", "/rest/images?action=initializeUpload", retry_safe=True,
                               json={"initializeUploadRequest": {"owner": self.author}})
-        answer = _json(response)
+        answer = http.answer(response)
         value = answer.get("value") if isinstance(answer, dict) else None
         value = value if isinstance(value, dict) else {}
         upload_url, image = value.get("uploadUrl"), value.get("image")
@@ -207,7 +207,7 @@ class LinkedInPublisher:
             response = self._call("GET", "/rest/posts", retry_safe=True, headers={"X-RestLi-Method": "FINDER"},
                                   params=[("author", self.author), ("q", "author"), ("count", str(PAGE)),
                                           ("sortBy", "LAST_MODIFIED")])
-            answer = _json(response)
+            answer = http.answer(response)
             if not isinstance(answer, dict) or not isinstance(answer.get("elements"), list):
                 raise Retryable("GET /rest/posts answered with something other than a list of posts")
         except PublishError as exc:
@@ -252,7 +252,7 @@ def _receipt(urn: str) -> Receipt:
 
 def _describe(response) -> str:
     """LinkedIn's error text: ``message``, plus its ``code`` and each input error's code."""
-    answer = _json(response)
+    answer = http.answer(response)
     if not isinstance(answer, dict):
         return response.text[:300].strip() or response.reason or ""
     message = answer.get("message") if isinstance(answer.get("message"), str) else ""
@@ -295,18 +295,8 @@ def _image(media) -> tuple[bytes, str]:
     if media.mime not in IMAGE_TYPES:
         raise Rejected(f"{media.path.as_posix()}: LinkedIn takes JPG, GIF and PNG images, not {media.mime}",
                        hint="convert the image, or remove it from the note")
-    try:
-        return media.path.read_bytes(), media.mime
-    except OSError as exc:
-        raise Rejected(f"{media.path.as_posix()}: cannot read the image: {exc.strerror}",
-                       hint="check the file, or remove the image from the note") from None
+    return media.read(), media.mime
 
-
-def _json(response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _aware(moment: datetime) -> datetime:

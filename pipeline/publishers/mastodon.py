@@ -25,12 +25,11 @@ import html
 import itertools
 import re
 from datetime import datetime, timedelta, timezone
-from io import BytesIO
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from .. import http
-from ..errors import PublishError, Rejected, Retryable
+from ..errors import PublishError, Retryable
 from ..platforms.mastodon import REMOTE_MENTION
 from ..publish import Part, Receipt, Unknown
 
@@ -75,7 +74,7 @@ class MastodonPublisher:
             body["language"] = part.language.split("-")[0].lower()  # ISO 639-1
         response = self._call("POST", "/api/v1/statuses", retry_safe=True, json=body,
                               headers={"Idempotency-Key": part.key})
-        return self._receipt(self._json(response, "/api/v1/statuses"))
+        return self._receipt(http.json_object(response, "/api/v1/statuses"))
 
     def recover(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt | None:
         """Re-send while Mastodon still knows the Idempotency-Key; later, look for the post."""
@@ -163,10 +162,10 @@ class MastodonPublisher:
 
     def _upload(self, media) -> str:
         """Upload one image with its alt text; its attachment id once the server has processed it."""
-        name, data, mime = _image(media)
+        name, data, mime = media.upload(IMAGE_BYTES, "Mastodon")
         response = self._call("POST", "/api/v2/media", retry_safe=True, timeout=120,
                               files={"file": (name, data, mime)}, data={"description": media.alt})
-        attachment = self._json(response, "/api/v2/media")
+        attachment = http.json_object(response, "/api/v2/media")
         media_id = str(attachment.get("id") or "")
         if not media_id:
             raise Retryable(f"POST /api/v2/media answered {response.status_code} without an id",
@@ -176,7 +175,7 @@ class MastodonPublisher:
                 return media_id
             http._sleep(POLL_WAIT)
             response = self._call("GET", f"/api/v1/media/{media_id}", retry_safe=True)
-            attachment = self._json(response, "/api/v1/media")
+            attachment = http.json_object(response, "/api/v1/media")
         if response.status_code == 200 and attachment.get("url"):
             return media_id
         raise Retryable(f"{media.path.as_posix()}: Mastodon was still processing the image after "
@@ -184,7 +183,7 @@ class MastodonPublisher:
 
     def _recent(self, since: datetime) -> list[dict] | None:
         """The account's statuses made since ``since``; None if there were too many to see them all."""
-        me = self._json(self._call("GET", "/api/v1/accounts/verify_credentials", retry_safe=True),
+        me = http.json_object(self._call("GET", "/api/v1/accounts/verify_credentials", retry_safe=True),
                         "/api/v1/accounts/verify_credentials")
         if not isinstance(me.get("id"), str):
             raise Retryable("GET /api/v1/accounts/verify_credentials answered without an account id")
@@ -198,18 +197,8 @@ class MastodonPublisher:
             raise Retryable(f"GET /api/v1/accounts/{me['id']}/statuses answered with something other "
                             "than a list of statuses")
         statuses = [s for s in statuses if isinstance(s, dict)]
-        recent = [s for s in statuses if (_time(s.get("created_at")) or since) >= since]
+        recent = [s for s in statuses if (http.timestamp(s.get("created_at")) or since) >= since]
         return recent if len(recent) < len(statuses) or len(statuses) < PAGE else None
-
-    def _json(self, response, path: str) -> dict:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise Retryable(f"{path} answered {response.status_code} with something other than a JSON object",
-                            hint="the next run tries again", status=response.status_code)
-        return body
 
     def _receipt(self, status: dict) -> Receipt:
         if not status.get("id"):
@@ -245,34 +234,6 @@ def _describe(response) -> str:
     return str(body)[:300]
 
 
-def _image(media) -> tuple[str, bytes, str]:
-    """The file name, bytes and type to upload; shrunk with Pillow if over the size limit."""
-    try:
-        data = media.path.read_bytes()
-    except OSError as exc:
-        raise Rejected(f"{media.path.as_posix()}: cannot read the image: {exc.strerror}",
-                       hint="check the file, or remove the image from the note") from None
-    if len(data) <= IMAGE_BYTES:
-        return media.path.name, data, media.mime
-    try:
-        from PIL import Image
-    except ImportError:
-        raise Rejected(f"{media.path.as_posix()}: {len(data) / 2**20:.1f} MB is over Mastodon's 16 MB",
-                       hint="make the image smaller, or `pip install pillow` so notecast can") from None
-    with Image.open(BytesIO(data)) as image:
-        alpha = image.mode in ("RGBA", "LA", "P")
-        image = image.convert("RGBA" if alpha else "RGB")
-        scale = (IMAGE_BYTES / len(data)) ** 0.5 * 0.9
-        for _ in range(6):
-            size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-            out = BytesIO()
-            image.resize(size, Image.LANCZOS).save(out, "PNG" if alpha else "JPEG", quality=85, optimize=True)
-            if out.tell() <= IMAGE_BYTES:
-                suffix, mime = (".png", "image/png") if alpha else (".jpg", "image/jpeg")
-                return media.path.stem + suffix, out.getvalue(), mime
-            scale *= 0.7
-    raise Rejected(f"{media.path.as_posix()}: could not shrink the image under 16 MB", hint="make it smaller")
-
 
 def _plain(content: str) -> str:
     """A status's HTML as its words: what Mastodon renders, back to comparable text."""
@@ -284,13 +245,6 @@ def _words(text: str) -> str:
     """The text as ``_plain`` would give it back: remote mentions render as @user."""
     return " ".join(REMOTE_MENTION.sub(r"\1", text).split())
 
-
-def _time(value: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _ago(age: timedelta) -> str:

@@ -26,8 +26,7 @@ import html
 import itertools
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
-from io import BytesIO
+from datetime import timedelta, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -150,7 +149,7 @@ class XPublisher:
 
     def _upload(self, media) -> str:
         """Upload one image and set its alt text; its media id."""
-        name, data, mime = _image(media)
+        name, data, mime = media.upload(IMAGE_BYTES, "X")
         response = self._call("POST", "/2/media/upload", retry_safe=True, timeout=120,
                               files={"media": (name, data, mime)}, data={"media_category": "tweet_image"})
         media_id = str(self._data(response, "/2/media/upload").get("id") or "")
@@ -176,10 +175,10 @@ class XPublisher:
         matches = [t for t in siblings if _same_text(str(t.get("text") or ""), part)]
         if matches:
             return self._receipt(matches[-1])  # newest first: the oldest copy is the one to keep
-        if not complete and all((_time(t.get("created_at")) or since) >= since for t in tweets):
+        if not complete and all((http.timestamp(t.get("created_at")) or since) >= since for t in tweets):
             raise Unknown(f"{why}, and the account posted more than {PAGE} times since, too many to check; check "
                           "the account, then record what you find with `notecast resolve`")
-        if any((_time(t.get("created_at")) or since) >= since for t in siblings):
+        if any((http.timestamp(t.get("created_at")) or since) >= since for t in siblings):
             raise Unknown(f"{why}, and a {'reply' if parent else 'post'} made since does not quite match; check "
                           "the account, then record what you find with `notecast resolve`")
         return None
@@ -194,7 +193,7 @@ class XPublisher:
         path = f"/2/users/{self._me}/tweets"
         response = self._call("GET", path, retry_safe=True,
                               params={"max_results": PAGE, "exclude": "retweets", "tweet.fields": TWEET_FIELDS})
-        answer = _json(response)
+        answer = http.answer(response)
         if not isinstance(answer, dict) or not isinstance(answer.get("data", []), list):
             raise Retryable(f"GET {path} answered with something other than a list of posts")
         meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
@@ -202,7 +201,7 @@ class XPublisher:
         return tweets, not meta.get("next_token")
 
     def _data(self, response, path: str) -> dict:
-        answer = _json(response)
+        answer = http.answer(response)
         data = answer.get("data") if isinstance(answer, dict) else None
         if not isinstance(data, dict):
             raise Retryable(f"{path} answered {response.status_code} without a data object",
@@ -217,7 +216,7 @@ class XPublisher:
 
 def _describe(response) -> str:
     """X's error text: a problem ``detail`` (or ``title``), plus each ``errors[].message``."""
-    answer = _json(response)
+    answer = http.answer(response)
     if not isinstance(answer, dict):
         return response.text[:300].strip() or response.reason or ""
     said = [answer[k] for k in ("detail", "title") if isinstance(answer.get(k), str)][:1]
@@ -253,47 +252,3 @@ def _same_text(posted: str, part: Part) -> bool:
     theirs = _TCO.sub("\x00", unicodedata.normalize("NFC", html.unescape(posted)))
     ours, theirs = " ".join(ours.split()), " ".join(theirs.split())
     return theirs == ours or (bool(part.media) and theirs == f"{ours} \x00")
-
-
-def _json(response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _image(media) -> tuple[str, bytes, str]:
-    """The file name, bytes and type to upload; shrunk with Pillow if over X's 5 MB."""
-    try:
-        data = media.path.read_bytes()
-    except OSError as exc:
-        raise Rejected(f"{media.path.as_posix()}: cannot read the image: {exc.strerror}",
-                       hint="check the file, or remove the image from the note") from None
-    if len(data) <= IMAGE_BYTES:
-        return media.path.name, data, media.mime
-    try:
-        from PIL import Image
-    except ImportError:
-        raise Rejected(f"{media.path.as_posix()}: {len(data) / 2**20:.1f} MB is over X's 5 MB",
-                       hint="make the image smaller, or `pip install pillow` so notecast can") from None
-    with Image.open(BytesIO(data)) as image:
-        alpha = image.mode in ("RGBA", "LA", "P")
-        image = image.convert("RGBA" if alpha else "RGB")
-        scale = (IMAGE_BYTES / len(data)) ** 0.5 * 0.9
-        for _ in range(6):
-            size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-            out = BytesIO()
-            image.resize(size, Image.LANCZOS).save(out, "PNG" if alpha else "JPEG", quality=85, optimize=True)
-            if out.tell() <= IMAGE_BYTES:
-                suffix, mime = (".png", "image/png") if alpha else (".jpg", "image/jpeg")
-                return media.path.stem + suffix, out.getvalue(), mime
-            scale *= 0.7
-    raise Rejected(f"{media.path.as_posix()}: could not shrink the image under 5 MB", hint="make it smaller")
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
