@@ -6,6 +6,7 @@ import os
 import pytest
 
 import pds_server
+from pipeline import http
 
 
 def _pds_required() -> bool:
@@ -25,3 +26,11 @@ def pds():
     server = pds_server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """Every wait the HTTP layer asked for, instead of waiting."""
+    waits: list[float] = []
+    monkeypatch.setattr(http, "_sleep", waits.append)
+    return waits

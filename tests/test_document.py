@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from pipeline import document as d
 from pipeline.notes import read
+from support import golden
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "posts" / "202303012203-my-failure-resume.md"
-GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def data(node):
@@ -34,14 +33,6 @@ def data(node):
         return {str(k): data(v) for k, v in node.items()}
     return node
 
-
-def golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("NOTECAST_UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"missing {path}; create it with NOTECAST_UPDATE_GOLDEN=1"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} changed; if intended, rerun with NOTECAST_UPDATE_GOLDEN=1"
 
 
 def parse(text: str) -> d.Document:

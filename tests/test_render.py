@@ -21,12 +21,12 @@ from pipeline import document, platforms
 from pipeline.compose import compose_all
 from pipeline.config import Config
 from pipeline.notes import read
+from support import GOLDEN, golden
 from pipeline.platforms.linkedin import escape as linkedin_escape
 from pipeline.render import render
 from pipeline.report import as_json, as_text
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLE = "posts/202303012203-my-failure-resume.md"
 PLATFORMS = ("linkedin", "x", "bluesky", "mastodon")
 RESERVED = "\\|{}@[]()<>#*_~"
@@ -46,14 +46,6 @@ def clean_env(**extra) -> dict[str, str]:
     env.update(extra)
     return env
 
-
-def golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("NOTECAST_UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"missing {path}; create it with NOTECAST_UPDATE_GOLDEN=1"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} changed; if intended, rerun with NOTECAST_UPDATE_GOLDEN=1"
 
 
 def unescape_little(text: str) -> str:

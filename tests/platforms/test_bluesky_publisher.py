@@ -20,7 +20,6 @@ import pytest
 import requests
 
 import pds_server
-from pipeline import http
 from pipeline.compose import compose_all
 from pipeline.config import Config
 from pipeline.errors import Rejected, Retryable
@@ -37,12 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLE = ROOT / "posts" / "202303012203-my-failure-resume.md"  # the seed note: 13 posts, an image, a link, a tag
 ILLUSTRATED = ROOT / "posts" / "202411101930-writing-in-public.md"  # an image with alt text
 
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(http, "_sleep", waits.append)
-    return waits
 
 
 @pytest.fixture(scope="module")

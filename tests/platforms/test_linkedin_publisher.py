@@ -23,7 +23,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from pipeline import http
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
 from pipeline.platforms.linkedin import escape, platform
@@ -65,12 +64,6 @@ def vcr_config():
             "match_on": ["method", "uri", "body"],
             "before_record_request": _scrub_request, "before_record_response": _scrub_response}
 
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(http, "_sleep", waits.append)
-    return waits
 
 
 @pytest.fixture

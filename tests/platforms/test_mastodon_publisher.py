@@ -7,18 +7,16 @@ run with ``--record-mode=rewrite``: the filters below keep the token out.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from datetime import datetime, timedelta, timezone
-from email.parser import BytesParser
-from email.policy import HTTP
 from pathlib import Path
 
 import pytest
 import requests
 
+from support import canonical_multipart
 from pipeline import http
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
@@ -43,28 +41,13 @@ def _scrub_json(value):
     return value
 
 
-def _canonical_multipart(body: bytes, kind: str) -> bytes:
-    """A multipart body with a fixed boundary and each file as its size and hash, so it can be matched."""
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + kind.encode() + b"\r\n\r\n" + body)
-    out = []
-    for field in message.iter_parts():
-        name = field.get_param("name", header="content-disposition")
-        payload = field.get_payload(decode=True) or b""
-        if field.get_filename():
-            out.append(f'--BOUNDARY\nContent-Disposition: form-data; name="{name}"; filename="{field.get_filename()}"\n'
-                       f"Content-Type: {field.get_content_type()}\n\n"
-                       f"<{len(payload)} bytes, sha256 {hashlib.sha256(payload).hexdigest()}>\n")
-        else:
-            out.append(f'--BOUNDARY\nContent-Disposition: form-data; name="{name}"\n\n{payload.decode()}\n')
-    return ("".join(out) + "--BOUNDARY--\n").encode()
-
 
 def _scrub_request(request):
     """Applied before recording and before matching (to the cassette's requests too, hence idempotent):
     no secrets, no random multipart boundary."""
     kind = request.headers.get("Content-Type", "")
     if request.body and kind.startswith("multipart/form-data") and not kind.endswith("boundary=BOUNDARY"):
-        request.body = _canonical_multipart(request.body, kind)
+        request.body = canonical_multipart(request.body, kind)
         request.headers["Content-Type"] = "multipart/form-data; boundary=BOUNDARY"
     elif request.body and "json" in kind:
         request.body = json.dumps(_scrub_json(json.loads(request.body))).encode()
@@ -87,12 +70,6 @@ def vcr_config():
             "match_on": ["method", "uri", "body"],
             "before_record_request": _scrub_request, "before_record_response": _scrub_response}
 
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(http, "_sleep", waits.append)
-    return waits
 
 
 @pytest.fixture

@@ -9,13 +9,10 @@ four NOTECAST_X_* variables and run with ``--record-mode=rewrite``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from datetime import datetime, timezone
-from email.parser import BytesParser
-from email.policy import HTTP
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, unquote
@@ -24,6 +21,7 @@ import pytest
 import requests
 from oauthlib.oauth1 import Client
 
+from support import canonical_multipart
 from pipeline import http
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
@@ -47,28 +45,13 @@ CREATED = datetime(2026, 11, 28, 20, 6, 0, tzinfo=timezone.utc)  # the first att
 NOW = 1795896300.0  # 2026-11-28T20:05:00Z, when the cassettes' x-rate-limit-reset values were "sent"
 
 
-def _canonical_multipart(body: bytes, kind: str) -> bytes:
-    """A multipart body with a fixed boundary and each file as its size and hash, so it can be matched."""
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + kind.encode() + b"\r\n\r\n" + body)
-    out = []
-    for field in message.iter_parts():
-        name = field.get_param("name", header="content-disposition")
-        payload = field.get_payload(decode=True) or b""
-        if field.get_filename():
-            out.append(f'--BOUNDARY\nContent-Disposition: form-data; name="{name}"; filename="{field.get_filename()}"\n'
-                       f"Content-Type: {field.get_content_type()}\n\n"
-                       f"<{len(payload)} bytes, sha256 {hashlib.sha256(payload).hexdigest()}>\n")
-        else:
-            out.append(f'--BOUNDARY\nContent-Disposition: form-data; name="{name}"\n\n{payload.decode()}\n')
-    return ("".join(out) + "--BOUNDARY--\n").encode()
-
 
 def _scrub_request(request):
     """Applied before recording and before matching (to the cassette's requests too, hence idempotent):
     no random multipart boundary, JSON in one canonical spelling."""
     kind = request.headers.get("Content-Type", "")
     if request.body and kind.startswith("multipart/form-data") and not kind.endswith("boundary=BOUNDARY"):
-        request.body = _canonical_multipart(request.body, kind)
+        request.body = canonical_multipart(request.body, kind)
         request.headers["Content-Type"] = "multipart/form-data; boundary=BOUNDARY"
     elif request.body and "json" in kind:
         request.body = json.dumps(json.loads(request.body)).encode()
@@ -91,11 +74,9 @@ def vcr_config():
 
 
 @pytest.fixture
-def sleeps(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(http, "_sleep", waits.append)
+def sleeps(sleeps, monkeypatch):
     monkeypatch.setattr(http, "time", SimpleNamespace(time=lambda: NOW))  # x-rate-limit-reset is an epoch
-    return waits
+    return sleeps
 
 
 @pytest.fixture
