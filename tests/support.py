@@ -1,4 +1,5 @@
-"""Helpers shared by test files: golden files, and multipart bodies that cassettes can match."""
+"""Helpers shared by test files: golden files, and what the cassette tests need (matching, replay,
+a lost connection)."""
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +7,8 @@ import os
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
+
+import requests
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -34,3 +37,26 @@ def canonical_multipart(body: bytes, kind: str) -> bytes:
         else:
             out.append(f'--BOUNDARY\nContent-Disposition: form-data; name="{name}"\n\n{payload.decode()}\n')
     return ("".join(out) + "--BOUNDARY--\n").encode()
+
+
+def replay(scrub_request, scrub_response) -> dict:
+    """pytest-recording's configuration for hand-written cassettes: replay only (record mode ``none``),
+    Authorization filtered out, requests matched on method, URI and (scrubbed) body."""
+    return {"record_mode": "none", "filter_headers": [("authorization", "REDACTED")],
+            "match_on": ["method", "uri", "body"],
+            "before_record_request": scrub_request, "before_record_response": scrub_response}
+
+
+def disconnected(calls: list) -> requests.Session:
+    """A session whose every request is sent (and appended to ``calls``) and then loses its connection."""
+    class Broken(requests.adapters.BaseAdapter):
+        def send(self, request, **kwargs):
+            calls.append(request)
+            raise requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
+
+        def close(self):
+            pass
+
+    session = requests.Session()
+    session.mount("https://", Broken())
+    return session

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
+from support import disconnected, replay
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
 from pipeline.platforms.linkedin import escape, platform
@@ -60,9 +61,7 @@ def _scrub_response(response):
 
 @pytest.fixture(scope="module")
 def vcr_config():
-    return {"record_mode": "none", "filter_headers": [("authorization", "REDACTED")],
-            "match_on": ["method", "uri", "body"],
-            "before_record_request": _scrub_request, "before_record_response": _scrub_response}
+    return replay(_scrub_request, _scrub_response)
 
 
 
@@ -211,17 +210,7 @@ def test_server_error_on_the_post_is_surfaced_and_not_retried(publisher, sent, s
 
 def test_connection_lost_after_sending_the_post_is_not_retried(sleeps):
     calls = []
-
-    class Broken(requests.adapters.BaseAdapter):
-        def send(self, request, **kwargs):
-            calls.append(request)
-            raise requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
-
-        def close(self):
-            pass
-
-    session = requests.Session()
-    session.mount("https://", Broken())
+    session = disconnected(calls)
     with pytest.raises(Retryable, match="ConnectionError") as caught:
         LinkedInPublisher(session, SETTINGS).publish(part("Lost"), root=None, parent=None)
     assert caught.value.maybe_sent and len(calls) == 1 and sleeps == []

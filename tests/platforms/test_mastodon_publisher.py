@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from support import canonical_multipart
+from support import canonical_multipart, replay
 from pipeline import http
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
@@ -66,9 +66,7 @@ def _scrub_response(response):
 
 @pytest.fixture(scope="module")
 def vcr_config():
-    return {"record_mode": "none", "filter_headers": [("authorization", "REDACTED")],
-            "match_on": ["method", "uri", "body"],
-            "before_record_request": _scrub_request, "before_record_response": _scrub_response}
+    return replay(_scrub_request, _scrub_response)
 
 
 

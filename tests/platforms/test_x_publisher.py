@@ -21,7 +21,7 @@ import pytest
 import requests
 from oauthlib.oauth1 import Client
 
-from support import canonical_multipart
+from support import canonical_multipart, disconnected, replay
 from pipeline import http
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
@@ -68,9 +68,7 @@ def _scrub_response(response):
 
 @pytest.fixture(scope="module")
 def vcr_config():
-    return {"record_mode": "none", "filter_headers": [("authorization", "REDACTED")],
-            "match_on": ["method", "uri", "body"],
-            "before_record_request": _scrub_request, "before_record_response": _scrub_response}
+    return replay(_scrub_request, _scrub_response)
 
 
 @pytest.fixture
@@ -227,17 +225,7 @@ def test_server_error_on_the_post_is_surfaced_and_not_retried(publisher, sent, s
 
 def test_connection_lost_after_sending_the_post_is_not_retried(sleeps):
     calls = []
-
-    class Broken(requests.adapters.BaseAdapter):
-        def send(self, request, **kwargs):
-            calls.append(request)
-            raise requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
-
-        def close(self):
-            pass
-
-    session = requests.Session()
-    session.mount("https://", Broken())
+    session = disconnected(calls)
     with pytest.raises(Retryable, match="ConnectionError"):
         XPublisher(session, SETTINGS).publish(part("Lost"), root=None, parent=None)
     assert len(calls) == 1 and sleeps == []
