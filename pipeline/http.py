@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 
@@ -125,10 +126,8 @@ def json_object(response, where: str) -> dict:
     return body
 
 
-def timestamp(value: Any):
+def timestamp(value: Any) -> datetime | None:
     """An ISO 8601 time from an API answer as an aware datetime (UTC if it has no offset), or None."""
-    from datetime import datetime, timezone
-
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:

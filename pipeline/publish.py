@@ -281,7 +281,10 @@ def resolve(args, config, emit) -> int:
     if not report.results:
         return 1
     ledger = Ledger(config.ledger)
-    (pub,) = plan(report.results, ledger, root=config.root if config.path else _cwd(), now=_now())
+    found = plan(report.results, ledger, root=config.root if config.path else _cwd(), now=_now())
+    if len(found) != 1:
+        raise UsageError(f"{args.paths[0]}: give one note, not a folder of {len(found)}; see `notecast status`")
+    (pub,) = found
     doubt = [i for i in pub.interrupted if i not in pub.done]
     index = args.part - 1 if args.part else (doubt[0] if doubt else None)
     if index is None or not 0 <= index < len(pub.parts):

@@ -191,3 +191,10 @@ def test_status_shows_a_thread_cut_short_as_partial_and_the_rerun_finishes_it(va
     assert [p["reply_to"] for p in outbox(vault)] == [None, "1", "2"]
     assert "https://echo.example/1 https://echo.example/2 https://echo.example/3" in \
         notecast(vault, "status", now="2026-11-28T10:02:00Z").stdout
+
+
+def test_resolve_wants_one_note_not_a_folder(vault):
+    for name in ("a.md", "b.md"):
+        (vault / "posts" / name).write_text(note(None))
+    result = notecast(vault, "resolve", "posts", "--platform", "echo", "--not-sent", now="2026-11-28T10:00:00Z")
+    assert result.returncode == 2 and "give one note, not a folder of 2" in result.stderr
