@@ -162,8 +162,7 @@ def _split_tail(text: str) -> tuple[str, str]:
 def _split(text: str, fits: Callable[[str], bool], where: str, name: str, unfit: str = "") -> list[str]:
     """Greedy packing, trying coarse boundaries before fine ones."""
     body, tail = _split_tail(text)
-    packer = _Packer(fits, where, name)
-    packer.unfit = unfit
+    packer = _Packer(fits, where, name, unfit=unfit)
     packer.add(body, 0, "")
     posts = packer.done()
     if tail:
@@ -214,12 +213,12 @@ class _Packer:
 
     LEVELS = ("\n\n", "\n", "sentence", "word", "grapheme")
 
-    def __init__(self, fits: Callable[[str], bool], where: str, name: str, *, fill: bool = False):
+    def __init__(self, fits: Callable[[str], bool], where: str, name: str, *, fill: bool = False, unfit: str = ""):
         self.fits, self.where, self.name = fits, where, name
         self.fill = fill  # truncating: fill the first post down to whole sentences
         self.posts: list[str] = []
         self.current = ""
-        self.unfit = ""  # a text known not to fit (a long draft, measured once already)
+        self.unfit = unfit  # a text known not to fit (a long draft, measured once already)
 
     def add(self, unit: str, level: int, sep: str) -> None:
         if not unit or (self.fill and self.posts):  # truncating keeps only the first post
