@@ -98,77 +98,52 @@ def main(argv: list[str] | None = None) -> int:
 
 def emit(text: str, *, err: bool = False) -> None:
     """Print through the secret filter: the only way notecast writes to the terminal."""
-    from .secrets import redact
+    from .secrets import redact  # here and below: commands import what they use, so --help stays light
 
     stream = sys.stderr if err else sys.stdout
     stream.write(redact(text) + ("\n" if not text.endswith("\n") else ""))
 
 
-def _config(args):
-    from . import config, platforms
+def _setup(args):
+    """The configuration and the clock of a command (and the secrets every output must hide)."""
+    from . import clock, config, platforms, secrets
 
-    known = {name: p.setting_keys | {"bold"} for name, p in platforms.registry().items()}
-    return config.load(args.config, known_settings=known)
+    found = platforms.registry()
+    secrets.watch(name for p in found.values() for name in p.secret_settings)
+    return config.load(args.config, registry=found), clock.from_environment()
 
 
 def _paths(args, cfg) -> list:
     return list(args.paths) if getattr(args, "paths", None) else [cfg.notes]
 
 
+def _problems(problems) -> None:
+    for problem in problems:
+        emit(str(problem), err=True)
+
+
 def cmd_render(args) -> int:
     from .compose import compose_all
     from .report import as_json, as_text
 
-    cfg = _config(args)
+    cfg, _ = _setup(args)
     report = compose_all(_paths(args, cfg), cfg, tuple(args.platform))
     emit(as_json(report.results) if args.format == "json" else as_text(report.results))
-    for problem in report.failures:
-        emit(str(problem), err=True)
+    _problems(report.failures)
     return 1 if report.failures else 0
 
 
 def cmd_check(args) -> int:
-    from .compose import compose_all
+    from .run import check
 
-    from .errors import Problem
-
-    cfg = _config(args)
-    report = compose_all(_paths(args, cfg), cfg)
-    problems = report.failures + report.findings
-    for composed in report.results:  # what fitting had to do (a LinkedIn post cut short…)
-        problems.extend(Problem(str(composed.note.path), None, w, level="warning")
-                        for w in composed.warnings if not w.startswith(f"{composed.note.path}:"))
-    problems.extend(_ledger_findings(report.results, cfg))
-    seen, errors, warnings = set(), 0, 0
+    cfg, clock = _setup(args)
+    problems, notes = check(_paths(args, cfg), cfg, clock, strict=args.strict)
     for problem in problems:
-        if args.strict and problem.level == "warning":
-            problem = problem.__class__(problem.path, problem.line, problem.message, problem.hint, "error")
-        if str(problem) in seen:
-            continue
-        seen.add(str(problem))
-        errors += problem.level == "error"
-        warnings += problem.level == "warning"
         emit(str(problem))
-    emit(f"checked {report.notes} note(s): {errors} error(s), {warnings} warning(s)", err=True)
+    errors = sum(p.level == "error" for p in problems)
+    warnings = sum(p.level == "warning" for p in problems)
+    emit(f"checked {notes} note(s): {errors} error(s), {warnings} warning(s)", err=True)
     return 1 if errors else 0
-
-
-def _ledger_findings(results, cfg) -> list:
-    """Notes edited after they were published, and posts whose fate is unknown."""
-    from .errors import Problem
-    from .ledger import Ledger
-    from .plan import plan
-
-    if not cfg.ledger.exists():
-        return []
-    root = cfg.root if cfg.path else Path.cwd()
-    out = []
-    for pub in plan(results, Ledger(cfg.ledger, writable=False), root=root):
-        if pub.state in ("edited", "unknown"):
-            where = str(pub.composed.note.path)
-            out.append(Problem(where, None, f"{pub.composed.platform.name}: {pub.state}: {pub.reason}",
-                               level="warning" if pub.state == "edited" else "error"))
-    return out
 
 
 def cmd_length(args) -> int:
@@ -188,10 +163,9 @@ def cmd_preview(args) -> int:
     from .compose import compose_all
     from .report import preview_html, preview_text
 
-    cfg = _config(args)
+    cfg, _ = _setup(args)
     report = compose_all(args.paths, cfg, tuple(args.platform))
-    for problem in report.failures:
-        emit(str(problem), err=True)
+    _problems(report.failures)
     if args.html:
         try:
             Path(args.html).write_text(preview_html(report.results), encoding="utf-8")
@@ -205,21 +179,56 @@ def cmd_preview(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from .publish import run
+    from .run import publish
+    from .transport import format_request
 
-    return run(args, _config(args), emit)
+    cfg, clock = _setup(args)
+    run = publish(_paths(args, cfg), cfg, clock, chosen=tuple(args.platform), due=args.due, dry_run=args.dry_run,
+                  republish=args.republish)
+    _problems(run.problems)
+    for outcome in run.outcomes:
+        if outcome.notice:
+            emit(outcome.notice, err=True)
+        if run.dry_run and outcome.acted:
+            pub = outcome.publication
+            emit(f"== {pub.note} → {pub.composed.platform.name}: would send {len(pub.pending)} of "
+                 f"{len(pub.parts)} post(s) ({pub.state})")
+            emit("\n\n".join(format_request(r) for r in outcome.requests) + "\n")
+    emit("\n".join(o.summary for o in run.outcomes) if run.outcomes else "nothing to publish")
+    if run.dry_run:
+        emit("dry run: nothing was sent and the ledger was not written", err=True)
+    return 0 if run.ok else 1
 
 
 def cmd_status(args) -> int:
-    from .publish import status
+    from .run import status
 
-    return status(args, _config(args), emit)
+    cfg, clock = _setup(args)
+    problems, publications = status(_paths(args, cfg), cfg, clock, chosen=tuple(args.platform))
+    _problems(problems)
+    for pub in publications:
+        detail = pub.reason
+        if pub.state == "published":
+            detail = " ".join(r.url or r.id for _, r in sorted(pub.done.items()))
+        elif pub.state == "due" and pub.when:
+            detail = f"due since {pub.when.isoformat()}"
+        elif pub.state == "scheduled" and pub.when:
+            detail = f"at {pub.when.isoformat()}"
+        emit(f"{pub.note}\t{pub.composed.platform.name}\t{pub.state}" + (f"\t{detail}" if detail else ""))
+    return 1 if problems or any(p.state in ("failed", "unknown") for p in publications) else 0
 
 
 def cmd_resolve(args) -> int:
-    from .publish import resolve
+    from .run import resolve
 
-    return resolve(args, _config(args), emit)
+    cfg, clock = _setup(args)
+    problems, outcome = resolve(args.paths[0], cfg, clock, platform=args.platform, part=args.part,
+                                sent=args.sent)
+    _problems(problems)
+    if not outcome:
+        return 1
+    emit(outcome)
+    return 0
 
 
 COMMANDS = {"render": cmd_render, "check": cmd_check, "length": cmd_length, "preview": cmd_preview,

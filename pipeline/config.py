@@ -7,15 +7,20 @@ Secrets are never read from the file: only from the environment (see
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+from zoneinfo import ZoneInfo
 
 from .errors import UsageError
 
+if TYPE_CHECKING:
+    from .platforms import Platform
+
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
 TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language"}
-COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility"}
+COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility", "bold"}
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,12 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str]] | None = None) -> Config:
-    """Load ``path`` (or ``./notecast.toml`` if it exists); report unknown keys as errors."""
-    import tomllib
+def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] | None = None) -> Config:
+    """Load ``path`` (or ``./notecast.toml`` if it exists); report unknown keys, and secrets, as errors.
 
+    ``registry`` (the installed platforms) says which settings each platform has and which are secret."""
+    known_settings = {n: p.setting_keys for n, p in registry.items()} if registry is not None else None
+    secrets = {n: {s.key for s in p.settings if s.secret} for n, p in (registry or {}).items()}
     explicit = path is not None
     path = Path(path) if explicit else Path("notecast.toml")
     if not path.exists():
@@ -83,11 +90,11 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
         for key in table:
             if known_settings is not None and key not in allowed:
                 problems.append(f"unknown key {key!r} in [platforms.{name}] (known: {', '.join(sorted(allowed))})")
-    secret_like = [(n, k) for n, t in platforms.items() if isinstance(t, dict) for k in t
-                   if k in ("token", "app_password", "api_key", "api_secret", "access_token", "access_secret", "password")]
-    for name, key in secret_like:
-        problems.append(f"secret {key!r} in the file: secrets go only in the environment "
-                        f"(NOTECAST_{name.upper()}_{key.upper()}); remove it from the file")
+    for name, table in platforms.items():
+        for key in table if isinstance(table, dict) else ():
+            if key in secrets.get(name, ()):
+                problems.append(f"secret {key!r} in the file: secrets go only in the environment "
+                                f"(NOTECAST_{name.upper()}_{key.upper()}); remove it from the file")
     for key in ("notes", "templates", "timezone", "canonical_url", "ledger", "language"):
         if key in data and not isinstance(data[key], str):
             problems.append(f"{key} must be a string, not {type(data[key]).__name__}")
@@ -108,8 +115,6 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
 
     tz = data.get("timezone", "UTC")
     try:
-        from zoneinfo import ZoneInfo
-
         ZoneInfo(tz)
     except Exception:
         raise UsageError(f"{path}: error: unknown timezone {tz!r}; write an IANA name such as Europe/Madrid") from None

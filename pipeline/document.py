@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Union
 
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
+
 # ---- inline spans -----------------------------------------------------------
 
 
@@ -227,9 +231,6 @@ def prepare(source: str) -> str:
 
 @lru_cache(maxsize=1)
 def _markdown():
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.footnote import footnote_plugin
-
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
     return md
@@ -419,7 +420,7 @@ def _task(item: Item) -> Item:
 def _text_spans(text: str, urls: bool = True) -> list[Inline]:
     """Split plain text into text, highlight, hashtag, mention and (bare URL) link spans; emojize shortcodes."""
     if ":" in text:
-        import emoji
+        import emoji  # 26 ms to load its table: only text with a colon needs it
 
         text = emoji.emojize(text, language="alias")
     out: list[Inline] = []

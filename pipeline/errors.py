@@ -3,9 +3,10 @@
     NotecastError
      ├── UsageError        bad command line or configuration: exit 2
      ├── NoteError         a note, template or setting is wrong: carries problems
-     └── PublishError      a platform refused or failed a request
-          ├── Retryable    safe to try again (429, 5xx before anything was created)
-          └── Rejected     the platform said no: retrying will not help
+     ├── PublishError      a platform refused or failed a request
+     │    ├── Retryable    safe to try again (429, 5xx before anything was created)
+     │    └── Rejected     the platform said no: retrying will not help
+     └── Unknown           whether an interrupted post was made cannot be told: a person decides
 
 Every message says where, what and how to fix it. Nothing here prints; the
 CLI decides how a problem is shown and which exit code it earns.
@@ -75,3 +76,10 @@ class Retryable(PublishError):
 
 class Rejected(PublishError):
     """The platform refused the request; sending it again will not help."""
+
+
+class Unknown(NotecastError):
+    """Whether an interrupted post was made cannot be told: a person must decide (``notecast resolve``).
+
+    Not a :class:`PublishError`: a handler that retries or looks up after a failed request must let it through.
+    """

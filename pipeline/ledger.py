@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import fcntl
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from .clock import SYSTEM, Clock, iso
 from .errors import UsageError
+from .publisher import Part, Receipt
 
 VERSION = 1
 
@@ -53,16 +55,13 @@ class Entry:
         return json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class Ledger:
     """Reads the ledger once, answers questions about it, and appends durably."""
 
-    def __init__(self, path: Path, *, writable: bool = True):
+    def __init__(self, path: Path, *, writable: bool = True, clock: Clock = SYSTEM):
         self.path = Path(path)
         self.writable = writable
+        self.clock = clock
         self.entries: list[Entry] = list(read(self.path))
         self.torn = False
 
@@ -76,6 +75,14 @@ class Ledger:
                 if parts.get(entry.part, entry).event != "done" or entry.event == "done":
                     parts[entry.part] = entry  # a post once made stays made, whatever a merge put after it
         return out
+
+    def record(self, event: str, part: Part, *, edition: str, receipt: Receipt | None = None, error: str = "",
+               doubt: bool = False) -> Entry:
+        """Append the line for one event of one part of a publication, stamped with the clock."""
+        return self.append(Entry(
+            event=event, note=part.note, platform=part.platform, edition=edition, part=part.index, parts=part.count,
+            at=self.clock.stamp(), key=part.key, id=receipt.id if receipt else "", url=receipt.url if receipt else "",
+            extra=dict(receipt.extra) if receipt else {}, error=error, created=iso(part.created), doubt=doubt))
 
     def append(self, entry: Entry) -> Entry:
         """Write one line and make it durable before returning."""
@@ -128,8 +135,6 @@ class _Lock:
         self.path = path
 
     def __enter__(self):
-        import fcntl
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = open(self.path, "w")
         try:

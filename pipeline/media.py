@@ -40,34 +40,50 @@ class Media:
             raise Rejected(f"{self.path.as_posix()}: cannot read the image: {exc.strerror}",
                            hint="check the file, or remove the image from the note") from None
 
-    def upload(self, limit: int, platform: str) -> tuple[str, bytes, str]:
-        """The file name, bytes and type to upload: the file itself if it has at most ``limit`` bytes,
-        else a smaller copy made with Pillow (refused, saying how to fix it, without Pillow)."""
+    def prepare(self, limit: int, platform: str) -> "Upload":
+        """The image as it is uploaded: the file itself if it has at most ``limit`` bytes, else a smaller
+        copy made with Pillow (refused, saying how to fix it, without Pillow); with its size where known."""
         data = self.read()
-        if len(data) <= limit:
-            return self.path.name, data, self.mime
-        where, most = self.path.as_posix(), f"{limit / 2**20:g} MB"
+        where = self.path.as_posix()
         try:
-            from PIL import Image
+            from PIL import Image  # the optional extra "images": only to measure and shrink
         except ImportError:
-            raise Rejected(f"{where}: {len(data) / 2**20:.1f} MB is over {platform}'s {most}",
-                           hint="make the image smaller, or `pip install pillow` so notecast can") from None
+            if len(data) > limit:
+                raise Rejected(f"{where}: {len(data):,} bytes is over {platform}'s {limit:,} bytes per image",
+                               hint="make the image smaller, or install Pillow so notecast can shrink it: "
+                                    "pip install 'notecast[images]'") from None
+            return Upload(self.path.name, data, self.mime)
         try:
             with Image.open(BytesIO(data)) as image:
-                smaller = shrink(image, len(data), limit, tries=6)
+                if len(data) <= limit:
+                    return Upload(self.path.name, data, self.mime, image.size)
+                smaller = shrink(image, len(data), limit, tries=8)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
-            raise Rejected(f"{where}: cannot read the image to shrink it: {exc}", hint=f"make it smaller than {most}") from None
+            if len(data) <= limit:
+                return Upload(self.path.name, data, self.mime)  # Pillow cannot read it; the platform may
+            raise Rejected(f"{where}: cannot read the image to shrink it: {exc}",
+                           hint=f"make it smaller than {limit:,} bytes yourself") from None
         if smaller is None:
-            raise Rejected(f"{where}: could not shrink the image under {most}", hint="make it smaller")
-        out, mime, _ = smaller
-        return self.path.stem + (".png" if mime == "image/png" else ".jpg"), out, mime
+            raise Rejected(f"{where}: could not shrink the image under {limit:,} bytes", hint="make it smaller")
+        out, mime, size = smaller
+        return Upload(self.path.stem + (".png" if mime == "image/png" else ".jpg"), out, mime, size)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An image as it is sent: file name, bytes, type, and (width, height) where Pillow could read it."""
+
+    name: str
+    data: bytes
+    mime: str
+    size: tuple[int, int] | None = None
 
 
 def shrink(image, size: int, limit: int, *, tries: int) -> tuple[bytes, str, tuple[int, int]] | None:
     """A Pillow ``image`` of ``size`` bytes re-encoded under ``limit`` bytes: turned upright (re-encoding
     drops the EXIF orientation), PNG if it has transparency, else JPEG at quality 85, scaled down a little
     more at each of ``tries``. Its bytes, type and (width, height); None if the tries were not enough."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps  # the optional extra "images"
 
     image = ImageOps.exif_transpose(image)
     alpha = image.mode in ("RGBA", "LA", "P")

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+import frontmatter
+import yaml
+
 from .errors import NoteError, Problem
 
 ZETTEL_ID = re.compile(r"^\s*\d{8,14}\s*(?:[-–—:_|]\s*)?(?=\S)")
@@ -117,9 +120,6 @@ def _decode(path: Path) -> str:
 
 def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     """Split front matter from body; map each top-level key to its file line."""
-    import frontmatter
-    import yaml
-
     lead = len(text) - len(text.lstrip("\n"))  # blank lines python-frontmatter would strip
     rest = text[lead:]
     if not rest.startswith("---"):
@@ -179,8 +179,6 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
 
 def _unreadable_value(fm: str) -> int | None:
     """The front matter line (0-based, as in ``fm``) of the first value YAML parses but cannot build."""
-    import yaml
-
     try:
         root = yaml.compose(fm, Loader=yaml.SafeLoader)
     except yaml.YAMLError:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .compose import Composed
-from .ledger import Entry, Ledger
-from .publish import Part, Receipt
+from .ledger import Ledger
+from .publisher import Part, Receipt
 
 STATES = ("draft", "scheduled", "due", "partial", "published", "failed", "unknown", "edited")
 
@@ -48,22 +48,22 @@ def edition(parts: tuple[Part, ...]) -> str:
     return hashlib.sha256("\n".join(p.digest for p in parts).encode()).hexdigest()[:16]
 
 
-def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime | None = None,
-         due_only: bool = False, republish: bool = False, language: str | None = None) -> list[Publication]:
-    """Every (note, platform) with its state; publishers act on the actionable ones."""
-    now = now or datetime.now(timezone.utc)
+def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime, due_only: bool = False,
+         republish: bool = False, language: str | None = None) -> list[Publication]:
+    """Every (note, platform) with its state at ``now``; publishers act on the actionable ones."""
     return [_one(c, ledger, root, now, due_only, republish, language) for c in results]
 
 
-def _parts(c: Composed, name: str, language: str | None, created: dict[int, str]) -> tuple[Part, ...]:
+def _parts(c: Composed, name: str, language: str | None, now: datetime, created: dict[int, str]) -> tuple[Part, ...]:
+    """The posts as parts. A part's first attempt is the ledger's, or now plus its index in microseconds,
+    so that times (and the Bluesky record keys made from them) sort in thread order."""
     lang = c.note.meta.get("lang") or c.note.meta.get("language") or language
     parts = []
     for i, post in enumerate(c.posts):
         first = created.get(i)
-        when = datetime.fromisoformat(first.replace("Z", "+00:00")) if first else None
-        kwargs = {"created": when} if when else {}
+        when = datetime.fromisoformat(first.replace("Z", "+00:00")) if first else now + timedelta(microseconds=i)
         parts.append(Part(name, c.platform.name, i, len(c.posts), post.text, dict(post.extra), post.media,
-                          str(lang) if lang else None, **kwargs))
+                          str(lang) if lang else None, created=when))
     return tuple(parts)
 
 
@@ -71,11 +71,11 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
          language: str | None) -> Publication:
     name = note_name(c.note.path, root)
     editions = ledger.latest(name, c.platform.name)
-    parts = _parts(c, name, language, {})
+    parts = _parts(c, name, language, now, {})
     current = edition(parts)
     entries = editions.get(current, {})
     if entries:  # keep the first attempt's time so record keys stay the same
-        parts = _parts(c, name, language, {i: e.created for i, e in entries.items() if e.created})
+        parts = _parts(c, name, language, now, {i: e.created for i, e in entries.items() if e.created})
     settings = c.note.settings
     when = settings.publish_at
 
@@ -105,14 +105,3 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     else:
         state, reason = "due", ""
     return make(state, reason, pending, interrupted, done)
-
-
-def entry(pub: Publication, part: Part, event: str, *, receipt: Receipt | None = None, error: str = "",
-          doubt: bool = False) -> Entry:
-    """A ledger line for one part of a publication."""
-    from .ledger import now
-
-    return Entry(event=event, note=pub.note, platform=part.platform, edition=pub.edition, part=part.index,
-                 parts=part.count, at=now(), key=part.key, id=receipt.id if receipt else "",
-                 url=receipt.url if receipt else "", extra=dict(receipt.extra) if receipt else {}, error=error,
-                 created=part.created.isoformat(timespec="microseconds").replace("+00:00", "Z"), doubt=doubt)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
 from . import document as d
 from .errors import NoteError
 from .notes import Note
@@ -22,7 +25,9 @@ CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡"
                  "caution": "⚠️", "danger": "⛔", "error": "⛔", "bug": "🐞", "example": "📋", "quote": "❝",
                  "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
                  "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
-BULLETS = {"linkedin": ("•", "◦", "▪")}
+BULLETS = ("•", "◦", "▪")  # by depth
+
+
 @dataclass(frozen=True)
 class Draft:
     """A note rendered for one platform, before fitting."""
@@ -40,7 +45,7 @@ class TextForm:
 
     def __init__(self, platform: Platform, *, unicode_bold: bool = False):
         self.platform = platform
-        self.bullets = BULLETS.get(platform.name, ("•", "◦", "▪"))
+        self.bullets = BULLETS
         self.unicode_bold = unicode_bold
 
     def document(self, doc: d.Document) -> str:
@@ -132,9 +137,6 @@ def hashtag(tag: str, style: str) -> str:
 @lru_cache(maxsize=8)
 def environment(folders: tuple[Path, ...]):
     """A sandboxed Jinja environment over the user's folders, then the defaults."""
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
-
     loader = jinja2.FileSystemLoader([*map(str, folders), str(bundled("templates", "templates"))])
     env = SandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
                                keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
@@ -158,8 +160,6 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
            folders: tuple[Path, ...] = (), exclude_tags: tuple[str, ...] = (), url: str | None = None,
            unicode_bold: bool = False) -> Draft:
     """Render one note for one platform into a Draft (text before fitting, media, warnings)."""
-    import jinja2
-
     form = TextForm(platform, unicode_bold=unicode_bold)
     excluded = {t.lower() for t in exclude_tags}
     tags = [t for t in (*note.tags, *note.settings.hashtags) if t.lower() not in excluded]

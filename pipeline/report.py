@@ -1,14 +1,13 @@
 """Showing composed posts to people (text, HTML preview) and to tools (JSON)."""
 from __future__ import annotations
 
+import base64
 import html
 import json
 from typing import Iterable
 
 from .compose import Composed, Post
 
-FOLD_CHARS = 210  # LinkedIn's "…see more" fold: a planning figure, not a documented rule
-FOLD_LINES = 3
 
 
 def as_json(results: Iterable[Composed]) -> str:
@@ -29,13 +28,6 @@ def _post(post: Post) -> dict:
            "media": [{"path": m.path.as_posix(), "alt": m.alt} for m in post.media]}
     out.update(post.extra)
     return out
-
-
-def fold(text: str) -> int:
-    """Where LinkedIn is likely to fold a post behind "…see more" (a character index)."""
-    lines = text.split("\n")
-    by_lines = sum(len(line) + 1 for line in lines[:FOLD_LINES]) - 1
-    return min(FOLD_CHARS, by_lines, len(text))
 
 
 def as_text(results: Iterable[Composed]) -> str:
@@ -71,8 +63,8 @@ def preview_text(results: Iterable[Composed]) -> str:
         for i, post in enumerate(c.posts, 1):
             lines.append(f"├─ {i}/{len(c.posts)} · {post.length}/{post.limit}" + _media_line(post).replace("\n", "\n│ "))
             text = post.text
-            if c.platform.name == "linkedin" and len(text) > fold(text):
-                cut = fold(text)
+            cut = c.platform.fold(text)
+            if cut is not None:
                 text = text[:cut] + " ⟪…see more⟫ " + text[cut:]
             lines.extend("│ " + line for line in text.split("\n"))
         lines.extend(f"│ ⚠ {w}" for w in c.warnings)
@@ -92,8 +84,6 @@ figcaption{font-size:12px;color:#666}.warn{background:#fff4e5;border:1px solid #
 
 def preview_html(results: Iterable[Composed]) -> str:
     """One self-contained page imitating each platform's card, fold and thread included."""
-    import base64
-
     sections = []
     for c in results:
         cards = []
@@ -101,8 +91,8 @@ def preview_html(results: Iterable[Composed]) -> str:
             over = " over" if post.length > post.limit else ""
             meta = f'<div class="meta{over}">{i}/{len(c.posts)} · {post.length}/{post.limit}</div>'
             text = html.escape(post.text)
-            if c.platform.name == "linkedin" and len(post.text) > fold(post.text):
-                cut = fold(post.text)
+            cut = c.platform.fold(post.text)
+            if cut is not None:
                 text = (html.escape(post.text[:cut]) + '<details><summary class="more">…see more</summary>'
                         + html.escape(post.text[cut:]) + "</details>")
             figures = []

@@ -1,9 +1,10 @@
 """The one place that knows the secret values, so that nothing prints them.
 
-Secrets come only from the environment (``NOTECAST_<PLATFORM>_<KEY>``).
-Every line notecast prints or logs goes through :func:`redact`, which
-replaces each known secret value (and its URL- and base64-encoded forms)
-with ``****``.
+Secrets come only from the environment (``NOTECAST_<PLATFORM>_<KEY>``); which
+variables hold them is declared by each platform (``Setting(secret=True)``) and
+handed here with :func:`watch`. Every line notecast prints or logs goes through
+:func:`redact`, which replaces each known secret value (and its URL- and
+base64-encoded forms) with ``****``.
 """
 from __future__ import annotations
 
@@ -14,22 +15,27 @@ from functools import lru_cache
 from urllib.parse import quote, quote_plus
 
 MASK = "****"
-SECRET_KEYS = ("TOKEN", "PASSWORD", "SECRET", "API_KEY", "APP_PASSWORD", "ACCESS_SECRET", "ACCESS_TOKEN")
 MIN_LENGTH = 4  # shorter values would mask ordinary words
 
 
+def watch(names) -> None:
+    """Treat the values of these environment variables as secrets."""
+    _names.update(names)
+    _pattern.cache_clear()
+
+
 def secret_values(environ=None) -> tuple[str, ...]:
-    """Every secret-looking NOTECAST_* value in the environment, longest first."""
+    """Every watched secret in the environment, and every remembered one, in all forms, longest first."""
     environ = os.environ if environ is None else environ
-    values = {v for k, v in environ.items()
-              if k.startswith("NOTECAST_") and any(k.endswith(s) for s in SECRET_KEYS) and len(v) >= MIN_LENGTH}
+    values = {environ[k] for k in _names if len(environ.get(k, "")) >= MIN_LENGTH}
     forms = set()
     for value in values | _extra:
         forms |= {value, quote(value, safe=""), quote_plus(value), base64.b64encode(value.encode()).decode().rstrip("=")}
     return tuple(sorted((f for f in forms if len(f) >= MIN_LENGTH), key=len, reverse=True))
 
 
-_extra: set[str] = set()
+_names: set[str] = set()  # environment variables that hold secrets
+_extra: set[str] = set()  # secrets learned at run time
 
 
 def remember(value: str | None) -> None:

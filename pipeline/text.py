@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import regex
+
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 @lru_cache(maxsize=1)
 def _grapheme():
-    import regex
-
     return regex.compile(r"\X")
 
 
@@ -29,8 +29,6 @@ def _joiner():
     GB9b Prepend; GB12-13 regional indicators. Precomposed Hangul syllables
     join only with jamo. GB3's CR LF is counted apart.)
     """
-    import regex
-
     return regex.compile(r"[\p{Grapheme_Cluster_Break=Extend}\p{Grapheme_Cluster_Break=ZWJ}"
                          r"\p{Grapheme_Cluster_Break=SpacingMark}\p{Grapheme_Cluster_Break=Prepend}"
                          r"\p{Grapheme_Cluster_Break=Regional_Indicator}\p{Grapheme_Cluster_Break=L}"

@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any, Callable, Mapping
+from urllib.parse import parse_qsl
 
 from requests.adapters import BaseAdapter
 from requests.models import PreparedRequest, Response
@@ -71,7 +74,6 @@ class DryRun(BaseAdapter):
         if kind.startswith("multipart/form-data"):
             return self._multipart(data, kind)
         if kind.startswith("application/x-www-form-urlencoded"):
-            from urllib.parse import parse_qsl
 
             return dict(parse_qsl(data.decode("utf-8", "replace")))
         return self._describe(data, kind)
@@ -81,8 +83,6 @@ class DryRun(BaseAdapter):
         return f"<{known}, {len(data):,} bytes, {kind or 'unknown type'}>" if known else f"<{len(data):,} bytes, {kind}>"
 
     def _multipart(self, data: bytes, kind: str) -> dict:
-        from email.parser import BytesParser
-        from email.policy import HTTP
 
         message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + kind.encode() + b"\r\n\r\n" + data)
         fields: dict[str, Any] = {}

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from pipeline import secrets
+from pipeline import platforms, secrets
 
 TESTS = Path(__file__).parent
 ALLOWED = {"REDACTED", ""}
@@ -36,6 +36,9 @@ FAKE_SECRETS = {"test-token", "test-api-key", "test-api-secret", "test-access-to
                 "test-password", "test-app-password", "test-client-secret"}
 
 
+SECRET_VARIABLES = {name for p in platforms.registry().values() for name in p.secret_settings}
+
+
 def cassettes() -> list[Path]:
     return sorted(p for p in TESTS.rglob("*") if p.suffix in (".yaml", ".yml") and "cassettes" in p.parts[:-1]
                   and p.is_file())
@@ -46,7 +49,7 @@ def fake_secrets() -> set[str]:
     found = set(FAKE_SECRETS)
     for source in TESTS.rglob("*.py"):
         for name, value in _FALLBACK.findall(source.read_text(encoding="utf-8", errors="replace")):
-            if any(name.endswith(key) for key in secrets.SECRET_KEYS) and len(value) >= secrets.MIN_LENGTH:
+            if name in SECRET_VARIABLES and len(value) >= secrets.MIN_LENGTH:
                 found.add(value)
     return found
 
@@ -63,6 +66,7 @@ def findings(path: Path, known: set[str] | None = None) -> list[str]:
     if not isinstance(interactions, list) or not interactions:
         return [f"{name}: no list of interactions"]
     out = []
+    secrets.watch(SECRET_VARIABLES)
     real = set(secrets.secret_values())
     for index, interaction in enumerate(interactions):
         where = f"{name}: interaction {index}"

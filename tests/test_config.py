@@ -12,7 +12,6 @@ from pipeline import config, platforms
 from pipeline.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
-KNOWN = {name: p.setting_keys | {"bold"} for name, p in platforms.registry().items()}
 SECRETS = {"linkedin": ["token"], "mastodon": ["token"], "bluesky": ["app_password"],
            "x": ["api_key", "api_secret", "access_token", "access_secret"]}
 
@@ -31,12 +30,12 @@ def write(tmp_path: Path, text: str, name: str = "notecast.toml") -> Path:
 
 
 def load(tmp_path: Path, text: str) -> config.Config:
-    return config.load(write(tmp_path, text), known_settings=KNOWN)
+    return config.load(write(tmp_path, text), registry=platforms.registry())
 
 
 def test_defaults_without_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cfg = config.load(None, known_settings=KNOWN)
+    cfg = config.load(None, registry=platforms.registry())
     assert cfg == config.Config()
     assert cfg.notes == Path("posts") and cfg.templates is None and cfg.timezone == "UTC"
     assert cfg.canonical_url is None and cfg.language is None
@@ -56,7 +55,7 @@ def test_the_samples_need_no_configuration():
 def test_file_in_the_current_folder_is_found(tmp_path, monkeypatch):
     write(tmp_path, 'timezone = "Europe/Madrid"\n')
     monkeypatch.chdir(tmp_path)
-    assert config.load(None, known_settings=KNOWN).timezone == "Europe/Madrid"
+    assert config.load(None, registry=platforms.registry()).timezone == "Europe/Madrid"
 
 
 def test_every_key(tmp_path):
@@ -104,7 +103,7 @@ def test_explicit_config_path(tmp_path, monkeypatch):
     write(tmp_path, 'timezone = "Asia/Tokyo"\n', "elsewhere.toml")
     write(tmp_path, 'timezone = "Europe/Madrid"\n')  # ./notecast.toml is not used when --config is given
     monkeypatch.chdir(tmp_path)
-    assert config.load("elsewhere.toml", known_settings=KNOWN).timezone == "Asia/Tokyo"
+    assert config.load("elsewhere.toml", registry=platforms.registry()).timezone == "Asia/Tokyo"
 
 
 def test_explicit_config_that_does_not_exist(tmp_path):

@@ -22,7 +22,7 @@ from pipeline.compose import compose_all
 from pipeline.config import Config
 from pipeline.notes import read
 from support import GOLDEN, golden
-from pipeline.platforms.linkedin import escape as linkedin_escape
+from pipeline.platforms.linkedin.rules import escape as linkedin_escape
 from pipeline.render import render
 from pipeline.report import as_json, as_text
 
@@ -286,13 +286,15 @@ def test_override_template_from_config_wins(tmp_path):
     assert composed.posts[0].text == "CONFIG Hello"
 
 
-def test_override_of_shared_macros(tmp_path):
+def test_one_default_template_serves_every_platform_and_one_override_changes_them_all(tmp_path):
+    shipped = sorted(p.name for p in (ROOT / "templates").glob("*.j2"))
+    assert shipped == ["post.j2"]
     notes = vault(tmp_path, "title: Hello\ntags: [career]")
     (notes / "templates").mkdir()
-    (notes / "templates" / "_macros.j2").write_text(
-        '{% macro closing(hashtags) %}Tags: {{ hashtags | join(", ") }}{% endmacro %}\n', encoding="utf-8")
-    (composed,) = compose_one([notes], chosen=("x",)).results
-    assert composed.posts[0].text.endswith("Tags: #career")
+    (notes / "templates" / "post.j2").write_text('{{ title }}\n\nTags: {{ hashtags | join(", ") }}\n', encoding="utf-8")
+    results = compose_one([notes], chosen=("linkedin", "x", "bluesky", "mastodon")).results
+    assert [c.platform.name for c in results] == ["linkedin", "x", "bluesky", "mastodon"]
+    assert all(c.posts[0].text.endswith("Tags: #career") for c in results)
 
 
 def test_named_template(tmp_path):

@@ -1,24 +1,30 @@
-"""Platforms: each one's rules (limit, counting, escaping, features) and its publisher.
+"""Platforms: what every platform declares, and the registry that finds them.
 
-A platform is one module exposing ``platform``, an instance of a
-:class:`Platform` subclass, registered under the entry-point group
-``notecast.publishers`` (our own built-ins too, exactly as a third-party
-package would). Nothing outside a platform module counts length or branches
-on a platform's name.
+A platform is one package, ``pipeline/platforms/<name>/``: ``rules.py`` (limit,
+counting, escaping, facets), ``publisher.py`` (HTTP; it depends on the rules,
+never the reverse) and an ``__init__`` that wires them into ``platform``, an
+instance of a :class:`Platform` subclass. That object is registered under the
+entry-point group ``notecast.publishers`` (our own built-ins too, exactly as a
+third-party package would). Text helpers that several platforms share live
+beside the packages (``twitter_text.py``). Nothing outside a platform package
+counts length or branches on a platform's name.
 """
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Mapping
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from ..clock import SYSTEM, Clock
 from ..errors import UsageError
 
 if TYPE_CHECKING:
     import requests
 
-    from ..publish import Publisher
+    from ..publisher import Publisher
 
 GROUP = "notecast.publishers"
 BUILTIN_ORDER = ("linkedin", "x", "bluesky", "mastodon")
@@ -49,6 +55,7 @@ class Platform:
     numbering: str = "off"  # off | on | a format with {i} and {n}
     settings: tuple[Setting, ...] = ()
     hashtag_style: str = "as-is"  # as-is | camel
+    publisher_class: Callable[..., "Publisher"] | None = field(default=None, compare=False, repr=False)
 
     def measure(self, text: str) -> int:
         """The length of ``text`` as the platform counts it."""
@@ -94,8 +101,24 @@ class Platform:
         """The final form of one post: at least ``{"text": ...}`` (Bluesky adds facets)."""
         return {"text": text}
 
-    def publisher(self, session: "requests.Session", settings: Mapping[str, Any]) -> "Publisher":
-        raise NotImplementedError(f"{self.name} has no publisher")
+    def fold(self, text: str) -> int | None:
+        """Where the platform hides the rest of a long post behind "…see more" (an index), or None."""
+        return None
+
+    def publisher(self, session: "requests.Session", settings: Mapping[str, Any], clock: Clock = SYSTEM) -> "Publisher":
+        """The adapter that sends this platform's posts through ``session``."""
+        if self.publisher_class is None:
+            raise NotImplementedError(f"{self.name} has no publisher")
+        return self.publisher_class(session, settings, clock)
+
+    @property
+    def secret_settings(self) -> tuple[str, ...]:
+        """The environment variables of this platform's secrets, e.g. ``NOTECAST_X_API_KEY``."""
+        return tuple(self.variable(s.key) for s in self.settings if s.secret)
+
+    def variable(self, key: str) -> str:
+        """The environment variable of one setting."""
+        return f"NOTECAST_{self.name.upper()}_{key.upper()}"
 
     @property
     def setting_keys(self) -> set[str]:
@@ -105,15 +128,11 @@ class Platform:
 @lru_cache(maxsize=1)
 def registry() -> dict[str, Platform]:
     """Every installed platform by name, built-ins first in their usual order."""
-    from importlib.metadata import entry_points
-
     found: dict[str, Platform] = {}
     for ep in entry_points(group=GROUP):
         try:
             platform = ep.load()
         except Exception as exc:  # a broken plugin must not break the others
-            import warnings
-
             warnings.warn(f"platform {ep.name!r} from {ep.value} could not be loaded: {exc}")
             continue
         found[ep.name] = platform

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,14 +21,16 @@ import pytest
 import requests
 
 import pds_server
+from pipeline.clock import SYSTEM
 from pipeline.compose import compose_all
 from pipeline.config import Config
 from pipeline.errors import Rejected, Retryable
 from pipeline.ledger import Ledger
 from pipeline.media import Media
 from pipeline.plan import plan
-from pipeline.publish import Part, Receipt, Unknown
-from pipeline.publishers.bluesky import IMAGE_BYTES, PASSWORD_HINT, BlueskyPublisher, record_key
+from pipeline.errors import Unknown
+from pipeline.publisher import Part, Receipt
+from pipeline.platforms.bluesky.publisher import IMAGE_BYTES, PASSWORD_HINT, BlueskyPublisher, record_key
 from pipeline.transport import DryRun
 
 pytestmark = pytest.mark.pds
@@ -67,6 +70,7 @@ def publisher(connect, pds, account):
 
 
 def part(text, index=0, count=1, **kwargs) -> Part:
+    kwargs.setdefault("created", SYSTEM.now() + timedelta(microseconds=index))
     return Part(note="posts/pds-test.md", platform="bluesky", index=index, count=count, text=text, **kwargs)
 
 
@@ -76,7 +80,8 @@ def calls(sent) -> list[str]:
 
 def test_the_seed_note_as_a_thread(pds, account, publisher, sent, tmp_path):
     (composed,) = compose_all([EXAMPLE], Config(), ("bluesky",)).results
-    (pub,) = plan([composed], Ledger(tmp_path / "ledger.jsonl", writable=False), root=ROOT, language="en")
+    (pub,) = plan([composed], Ledger(tmp_path / "ledger.jsonl", writable=False), root=ROOT, now=SYSTEM.now(),
+                  language="en")
     parts = pub.parts
     assert len(parts) == 13 and len(parts[0].media) == 1
     receipts = []

@@ -26,10 +26,14 @@ import requests
 from support import disconnected, replay
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
-from pipeline.platforms.linkedin import escape, platform
-from pipeline.publish import Part, Receipt, Unknown, _send
-from pipeline.publishers import linkedin
-from pipeline.publishers.linkedin import CREATE_HINT, PERMISSION_HINT, TOKEN_HINT, LinkedInPublisher
+from pipeline.platforms.linkedin import platform
+from pipeline.platforms.linkedin.rules import escape
+from pipeline.errors import Unknown
+from pipeline.ledger import Ledger
+from pipeline.publisher import Part, Receipt
+from pipeline.run import send as _send
+from pipeline.platforms.linkedin import publisher as linkedin
+from pipeline.platforms.linkedin.publisher import CREATE_HINT, PERMISSION_HINT, TOKEN_HINT, LinkedInPublisher
 from pipeline.transport import DryRun
 
 API = "https://api.linkedin.com"
@@ -355,14 +359,13 @@ def test_a_refused_post_is_rejected_with_linkedins_words():
     assert caught.value.hint == PERMISSION_HINT and len(adapter.requests) == 1
 
 
-def test_a_post_made_without_an_id_is_recorded_as_unknown():
+def test_a_post_made_without_an_id_is_recorded_as_unknown(tmp_path):
     """201 without x-restli-id: the post exists but cannot be named; the runner records it for a person."""
     publisher, adapter = dry_publisher()
     adapter.reply = lambda *a: (201, {}, None)
     post = part("Hello")
     pub = SimpleNamespace(note=post.note, edition="1", parts=[post], done={}, interrupted=())
-    ledger = SimpleNamespace(entries=[])
-    ledger.append = ledger.entries.append
+    ledger = Ledger(tmp_path / "ledger.jsonl")
     ok, outcome = _send(pub, publisher, ledger)
     assert not ok and outcome.startswith("unknown: part 1 may have been sent") and "x-restli-id" in outcome
     assert [e.event for e in ledger.entries] == ["intent", "unknown"]

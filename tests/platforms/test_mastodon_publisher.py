@@ -20,9 +20,10 @@ from support import canonical_multipart, replay
 from pipeline import http
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
-from pipeline.publish import Part, Receipt, Unknown
-from pipeline.publishers import mastodon
-from pipeline.publishers.mastodon import TOKEN_HINT, MastodonPublisher
+from pipeline.errors import Unknown
+from pipeline.publisher import Part, Receipt
+from pipeline.platforms.mastodon import publisher as mastodon
+from pipeline.platforms.mastodon.publisher import TOKEN_HINT, MastodonPublisher
 from pipeline.transport import DryRun
 
 INSTANCE = os.environ.get("NOTECAST_MASTODON_INSTANCE") or "https://mastodon.example"
@@ -304,7 +305,7 @@ def test_large_image_without_pillow_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(mastodon, "IMAGE_BYTES", 100)
     monkeypatch.setitem(__import__("sys").modules, "PIL", None)
     publisher, adapter = dry_publisher()
-    with pytest.raises(Rejected, match="pip install pillow"):
+    with pytest.raises(Rejected, match=r"pip install 'notecast\[images\]'"):
         publisher.publish(part("Big", media=(Media(big, "x", 1),)), root=None, parent=None)
     assert adapter.requests == []
 

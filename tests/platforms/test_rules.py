@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime, timezone
 
 import pytest
 import regex
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from pipeline import richtext
 from pipeline.platforms import bluesky, linkedin, mastodon, x
+from pipeline.platforms.linkedin import rules as linkedin_rules
 from pipeline.text import grapheme_count, graphemes, simple, utf8_bytes, utf16_units
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦: 7 code points, 25 UTF-8 bytes
@@ -181,7 +183,7 @@ def live_hashtag_at(text: str, i: int) -> bool:
 @pytest.mark.parametrize("char", list(RESERVED))
 def test_linkedin_escapes_every_reserved_character(char):
     for text in (char, f"a{char}b", f"a {char} b", f"{char}{char}"):
-        escaped = linkedin.escape(text)
+        escaped = linkedin_rules.escape(text)
         assert unescape(escaped) == text and not unescaped_reserved(escaped), (text, escaped)
 
 
@@ -199,7 +201,7 @@ def test_linkedin_escapes_every_reserved_character(char):
     ("C:\\path", "C:\\\\path"),
 ])
 def test_linkedin_escape_examples(text, escaped):
-    assert linkedin.escape(text) == escaped
+    assert linkedin_rules.escape(text) == escaped
     assert LINKEDIN.finish(text) == {"text": escaped}
 
 
@@ -207,7 +209,7 @@ def test_linkedin_escape_examples(text, escaped):
 @given(st.lists(st.one_of(st.sampled_from(list(RESERVED) + list("ab1_é日 \n\t\u3000") + [THUMB, "#tag", "\\#"]),
                          st.characters(blacklist_categories=("Cs",)))).map("".join))
 def test_linkedin_escape_round_trips_and_leaves_only_live_hashtags(text):
-    escaped = linkedin.escape(text)
+    escaped = linkedin_rules.escape(text)
     assert unescape(escaped) == text
     for i in unescaped_reserved(escaped):
         assert live_hashtag_at(escaped, i), (text, escaped, i)
@@ -255,8 +257,8 @@ def test_x_invalid_characters_never_fit():
 def test_mastodon_content_warning_shares_the_budget_and_is_sent_as_spoiler_text():
     import requests
 
-    from pipeline.publish import Part
-    from pipeline.publishers.mastodon import MastodonPublisher
+    from pipeline.publisher import Part
+    from pipeline.platforms.mastodon.publisher import MastodonPublisher
     from pipeline.transport import DryRun
 
     warned = mastodon.platform.configure({"content_warning": "Long read: career"})
@@ -267,7 +269,8 @@ def test_mastodon_content_warning_shares_the_budget_and_is_sent_as_spoiler_text(
     publisher = MastodonPublisher(session, {"instance": "https://mastodon.example", "token": "t0ken-value"})
     adapter = DryRun(publisher.dry_reply)
     session.mount("https://", adapter)
-    publisher.publish(Part("posts/a.md", "mastodon", 0, 1, "Hello", {"spoiler_text": "Long read: career"}),
+    publisher.publish(Part("posts/a.md", "mastodon", 0, 1, "Hello", {"spoiler_text": "Long read: career"},
+                           created=datetime(2026, 12, 1, tzinfo=timezone.utc)),
                       root=None, parent=None)
     (request,) = adapter.requests
     assert request.body["spoiler_text"] == "Long read: career" and request.body["status"] == "Hello"

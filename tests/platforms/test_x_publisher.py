@@ -25,9 +25,12 @@ from support import canonical_multipart, disconnected, replay
 from pipeline import http
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
-from pipeline.publish import Part, Receipt, Unknown, _send
-from pipeline.publishers import x
-from pipeline.publishers.x import CREATE_HINT, CREDENTIALS_HINT, PERMISSION_HINT, XPublisher
+from pipeline.errors import Unknown
+from pipeline.ledger import Ledger
+from pipeline.publisher import Part, Receipt
+from pipeline.run import send as _send
+from pipeline.platforms.x import publisher as x
+from pipeline.platforms.x.publisher import CREATE_HINT, CREDENTIALS_HINT, PERMISSION_HINT, XPublisher
 from pipeline.transport import DryRun
 
 API = "https://api.x.com"
@@ -332,7 +335,7 @@ def test_dry_run_hides_real_secrets():
     assert not any(secret in repr(adapter.requests) for secret in SECRETS)
 
 
-def test_a_duplicate_that_cannot_be_found_is_recorded_as_unknown():
+def test_a_duplicate_that_cannot_be_found_is_recorded_as_unknown(tmp_path):
     """The runner records publish()'s Unknown like recover()'s: the next run asks a person."""
     publisher, adapter = dry_publisher()
     dry = publisher.dry_reply
@@ -346,8 +349,7 @@ def test_a_duplicate_that_cannot_be_found_is_recorded_as_unknown():
     adapter.reply = duplicate
     post = part("Good morning")
     pub = SimpleNamespace(note=post.note, edition="1", parts=[post], done={}, interrupted=())
-    ledger = SimpleNamespace(entries=[])
-    ledger.append = ledger.entries.append
+    ledger = Ledger(tmp_path / "ledger.jsonl")
     ok, outcome = _send(pub, publisher, ledger)
     assert not ok and outcome.startswith("unknown: part 1 may have been sent")
     assert [e.event for e in ledger.entries] == ["intent", "unknown"]

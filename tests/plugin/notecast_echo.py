@@ -11,15 +11,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import Retryable, Unknown
 from pipeline.platforms import Platform, Setting
-from pipeline.errors import Retryable
-from pipeline.publish import Receipt, Unknown
+from pipeline.publisher import Receipt
 
 
 class EchoPublisher:
     platform = "echo"
 
-    def __init__(self, session, settings):
+    def __init__(self, session, settings, clock):
         self.session = session
         self.outbox = Path(settings["outbox"])
         self.doubt = bool(settings.get("doubt"))  # recover cannot tell, like a platform without idempotency
@@ -48,6 +48,9 @@ class EchoPublisher:
                 return Receipt(record["id"], f"https://echo.example/{record['id']}")
         return None
 
+    def discover(self):
+        return {}
+
     def dry_reply(self, method, url, body):
         return 200, {}, {}
 
@@ -57,8 +60,8 @@ class Echo(Platform):
     def measure(self, text: str) -> int:
         return len(text)
 
-    def publisher(self, session, settings):
-        return EchoPublisher(session, settings)
+    def publisher(self, session, settings, clock):
+        return EchoPublisher(session, settings, clock)
 
 
 platform = Echo(name="echo", title="Echo", limit=200, threads=True,

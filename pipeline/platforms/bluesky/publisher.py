@@ -25,14 +25,13 @@ import hashlib
 import itertools
 import re
 from datetime import datetime, timezone
-from io import BytesIO
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from .. import http, secrets
-from ..errors import PublishError, Rejected, Retryable
-from ..media import shrink
-from ..publish import Part, Receipt, Unknown
+from ... import http, secrets
+from ...clock import SYSTEM, Clock, iso
+from ...errors import PublishError, Rejected, Retryable, Unknown
+from ...publisher import Part, Receipt
 
 SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
@@ -66,8 +65,9 @@ class BlueskyPublisher:
 
     platform = "bluesky"
 
-    def __init__(self, session, settings: Mapping[str, str]):
+    def __init__(self, session, settings: Mapping[str, str], clock: Clock = SYSTEM):
         self.session = session
+        self.clock = clock
         service = (settings.get("service") or SERVICE).strip().rstrip("/")
         self.service = service if "://" in service else f"https://{service}"
         self.handle = (settings.get("handle") or "").strip().lstrip("@")
@@ -82,7 +82,7 @@ class BlueskyPublisher:
     def publish(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt:
         """Upload the part's images, then create the post under its own record key."""
         repo = self._did()  # log in first: a refused login is not a reason to look for the post
-        record: dict[str, Any] = {"$type": POST, "text": part.text, "createdAt": _iso(part.created)}
+        record: dict[str, Any] = {"$type": POST, "text": part.text, "createdAt": iso(part.created, "milliseconds")}
         facets = [*(part.extra.get("facets") or ()), *self._mentions(part.extra.get("mentions") or ())]
         if facets:
             record["facets"] = sorted(facets, key=lambda f: f["index"]["byteStart"])
@@ -116,6 +116,10 @@ class BlueskyPublisher:
             raise Retryable(f"{_which(part)} may already be on Bluesky, and notecast could not look it up "
                             f"({exc.message})", hint="the next run looks again before sending it",
                             status=exc.status, maybe_sent=True) from None
+
+    def discover(self) -> dict[str, str]:
+        """Nothing to ask before planning."""
+        return {}
 
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """Plausible answers from a Bluesky PDS, for dry runs."""
@@ -245,16 +249,16 @@ class BlueskyPublisher:
 
     def _upload(self, media) -> dict[str, Any]:
         """Upload one image; its entry in ``app.bsky.embed.images`` (blob, alt text, aspect ratio)."""
-        data, mime, size = _image(media)
-        response = self._xrpc("POST", "com.atproto.repo.uploadBlob", retry_safe=True, timeout=120, data=data,
-                              headers={"Content-Type": mime})
+        upload = media.prepare(IMAGE_BYTES, "Bluesky")
+        response = self._xrpc("POST", "com.atproto.repo.uploadBlob", retry_safe=True, timeout=120, data=upload.data,
+                              headers={"Content-Type": upload.mime})
         blob = http.json_object(response, "com.atproto.repo.uploadBlob").get("blob")
         if not isinstance(blob, dict) or not blob.get("ref"):
             raise Retryable(f"com.atproto.repo.uploadBlob answered {response.status_code} without a blob",
                             hint="the next run uploads the image again")
         image: dict[str, Any] = {"alt": media.alt or "", "image": blob}
-        if size:
-            image["aspectRatio"] = {"width": size[0], "height": size[1]}
+        if upload.size:
+            image["aspectRatio"] = {"width": upload.size[0], "height": upload.size[1]}
         return image
 
     def _lookup(self, part: Part, rkey: str) -> Receipt | None:
@@ -323,12 +327,6 @@ def _which(part: Part) -> str:
     return f"{part.note}: post {part.index + 1} of {part.count}"
 
 
-def _iso(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-
 def _b32(data: bytes) -> str:
     return base64.b32encode(data).decode().rstrip("=").lower()
 
@@ -336,30 +334,3 @@ def _b32(data: bytes) -> str:
 def _cid(data: bytes, codec: int = 0x71) -> str:
     """A CIDv1 string (sha2-256; dag-cbor for records, raw for blobs) of ``data``: dry runs only."""
     return "b" + _b32(bytes([0x01, codec, 0x12, 0x20]) + hashlib.sha256(data).digest())
-
-
-def _image(media) -> tuple[bytes, str, tuple[int, int] | None]:
-    """The bytes and type to upload, shrunk with Pillow if over 1,000,000 bytes, and the size if known."""
-    data = media.read()
-    try:
-        from PIL import Image
-    except ImportError:
-        if len(data) > IMAGE_BYTES:
-            raise Rejected(f"{media.path.as_posix()}: {len(data):,} bytes is over Bluesky's 1,000,000 bytes per image",
-                           hint="make the image smaller, or install Pillow so notecast can shrink it: "
-                                "pip install 'notecast[images]'") from None
-        return data, media.mime, None
-    try:
-        with Image.open(BytesIO(data)) as image:
-            if len(data) <= IMAGE_BYTES:
-                return data, media.mime, image.size
-            smaller = shrink(image, len(data), IMAGE_BYTES, tries=8)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        if len(data) <= IMAGE_BYTES:
-            return data, media.mime, None  # Pillow cannot read it; the server may
-        raise Rejected(f"{media.path.as_posix()}: cannot read the image to shrink it: {exc}",
-                       hint="make it smaller than 1,000,000 bytes yourself") from None
-    if smaller is None:
-        raise Rejected(f"{media.path.as_posix()}: could not shrink the image under 1,000,000 bytes",
-                       hint="make it smaller")
-    return smaller

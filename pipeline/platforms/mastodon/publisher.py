@@ -28,10 +28,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from .. import http
-from ..errors import PublishError, Retryable
-from ..platforms.mastodon import REMOTE_MENTION
-from ..publish import Part, Receipt, Unknown
+from ... import http
+from ...clock import SYSTEM, Clock
+from ...errors import PublishError, Retryable, Unknown
+from ...publisher import Part, Receipt
+from .rules import REMOTE_MENTION
 
 IMAGE_BYTES = 16 * 1024 * 1024  # configuration.media_attachments.image_size_limit, default
 POLLS = 10  # GET /api/v1/media/:id while the server processes an upload
@@ -49,8 +50,9 @@ class MastodonPublisher:
 
     platform = "mastodon"
 
-    def __init__(self, session, settings: Mapping[str, str]):
+    def __init__(self, session, settings: Mapping[str, str], clock: Clock = SYSTEM):
         self.session = session
+        self.clock = clock
         instance = (settings.get("instance") or "").strip().rstrip("/")
         self.instance = instance if "://" in instance else f"https://{instance}"
         self.token = settings.get("token") or ""
@@ -79,7 +81,7 @@ class MastodonPublisher:
     def recover(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt | None:
         """Re-send while Mastodon still knows the Idempotency-Key; later, look for the post."""
         created = part.created if part.created.tzinfo else part.created.replace(tzinfo=timezone.utc)
-        age = datetime.now(timezone.utc) - created
+        age = self.clock.now() - created
         if age < REPLAY_WINDOW:
             return self.publish(part, root=root, parent=parent)  # the server replays the first status
         unsure = (f"{part.note}: post {part.index + 1} of {part.count} may already be on {self.instance}: "
@@ -104,11 +106,12 @@ class MastodonPublisher:
                       "check the account, then run `notecast status`")
 
     def discover(self) -> dict[str, str]:
-        """The instance's character limit, when the settings do not give one."""
+        """The instance's character limit, when the settings do not give one: a public read, no token, one try."""
         if self.max_characters:
             return {}
         try:
-            response = self._call("GET", "/api/v2/instance", retry_safe=True)
+            response = http.request(self.session, "GET", self.instance + "/api/v2/instance", retry_safe=True,
+                                    policy=http.ONCE, timeout=10, describe=_describe)
             limit = response.json()["configuration"]["statuses"]["max_characters"]
         except (PublishError, ValueError, KeyError, TypeError):
             return {}
@@ -162,9 +165,9 @@ class MastodonPublisher:
 
     def _upload(self, media) -> str:
         """Upload one image with its alt text; its attachment id once the server has processed it."""
-        name, data, mime = media.upload(IMAGE_BYTES, "Mastodon")
+        upload = media.prepare(IMAGE_BYTES, "Mastodon")
         response = self._call("POST", "/api/v2/media", retry_safe=True, timeout=120,
-                              files={"file": (name, data, mime)}, data={"description": media.alt})
+                              files={"file": (upload.name, upload.data, upload.mime)}, data={"description": media.alt})
         attachment = http.json_object(response, "/api/v2/media")
         media_id = str(attachment.get("id") or "")
         if not media_id:
@@ -213,7 +216,7 @@ class MastodonPublisher:
     def _dry_status(self, body: dict) -> dict:
         status_id = str(110000000000000000 + next(self._dry_ids))
         paragraphs = re.split(r"\n{2,}", html.escape(str(body.get("status", ""))))
-        return {"id": status_id, "created_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        return {"id": status_id, "created_at": self.clock.now().isoformat(timespec="milliseconds"),
                 "in_reply_to_id": body.get("in_reply_to_id"), "visibility": body.get("visibility", "public"),
                 "language": body.get("language"), "uri": f"{self.instance}/users/user/statuses/{status_id}",
                 "url": f"{self.instance}/@user/{status_id}",

@@ -30,9 +30,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from .. import http
-from ..errors import PublishError, Rejected, Retryable
-from ..publish import Part, Receipt, Unknown
+from ... import http
+from ...clock import SYSTEM, Clock
+from ...errors import PublishError, Rejected, Retryable, Unknown
+from ...publisher import Part, Receipt
 
 API = "https://api.linkedin.com"
 RESTLI = "2.0.0"  # X-Restli-Protocol-Version
@@ -59,8 +60,9 @@ class LinkedInPublisher:
 
     platform = "linkedin"
 
-    def __init__(self, session, settings: Mapping[str, str]):
+    def __init__(self, session, settings: Mapping[str, str], clock: Clock = SYSTEM):
         self.session = session
+        self.clock = clock
         self.api = (settings.get("api") or API).strip().rstrip("/")
         self.author = (settings.get("author") or "").strip()
         self.token = settings.get("token") or ""
@@ -116,6 +118,10 @@ class LinkedInPublisher:
             raise Unknown(f"{why}, and a post made since does not quite match; {self._check(part)}")
         return None
 
+    def discover(self) -> dict[str, str]:
+        """Nothing to ask before planning."""
+        return {}
+
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """Plausible answers from LinkedIn's versioned REST API, for dry runs."""
         parts = urlsplit(url)
@@ -123,7 +129,7 @@ class LinkedInPublisher:
         if method == "POST" and parts.path == "/rest/images" and "action=initializeUpload" in parts.query:
             asset = f"D4E10AQDryRun{n:06d}"
             return 200, {"x-restli-protocol-version": RESTLI}, {"value": {
-                "uploadUrlExpiresAt": int(datetime.now(timezone.utc).timestamp() * 1000) + 86_400_000,
+                "uploadUrlExpiresAt": int(self.clock.now().timestamp() * 1000) + 86_400_000,
                 "uploadUrl": f"https://www.linkedin.com/dms-uploads/sp/v2/{asset}/uploaded-image/0?ca=vector_feedshare"
                              "&cn=uploads&sync=0&v=beta",
                 "image": f"urn:li:image:{asset}"}}

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from .. import richtext
-from ..text import grapheme_count, utf8_bytes
-from . import Platform, Setting
+from ... import richtext
+from ...text import grapheme_count, utf8_bytes
+from .. import Platform
 
 MAX_BYTES = 3000
 SHOWN_URL = 27  # characters of a bare URL shown before an ellipsis
@@ -89,22 +89,3 @@ class Bluesky(Platform):
         named = mentions(shown, found) if "@" in shown else []
         return {"text": shown, "facets": found, **({"mentions": named} if named else {})}
 
-    def publisher(self, session, settings: Mapping[str, Any]):
-        from ..publishers.bluesky import BlueskyPublisher
-
-        return BlueskyPublisher(session, settings)
-
-
-platform = Bluesky(
-    name="bluesky",
-    title="Bluesky",
-    limit=300,
-    threads=True,
-    max_images=4,
-    alt_limit=2000,
-    settings=(
-        Setting("service", default="https://bsky.social", help="your PDS (or https://bsky.social)"),
-        Setting("handle", placeholder="you.bsky.social"),
-        Setting("app_password", secret=True, placeholder="<NOTECAST_BLUESKY_APP_PASSWORD>", help="an app password, never your account password"),
-    ),
-)

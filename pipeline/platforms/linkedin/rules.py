@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from ..text import utf16_units
-from . import Platform, Setting
+from ...text import utf16_units
+from .. import Platform
 
+FOLD_CHARS = 210  # where "…see more" folds a post: a planning figure, not a documented rule
+FOLD_LINES = 3
 RESERVED = re.compile(r"[\\|{}@\[\]()<>#*_~]")
 LIVE_HASHTAG = re.compile(r"(?:(?<=\s)|^)#[^\W_][\w]*", re.M)
 
@@ -46,24 +48,9 @@ class LinkedIn(Platform):
     def finish(self, text: str) -> dict[str, Any]:
         return {"text": escape(text)}
 
-    def publisher(self, session, settings: Mapping[str, Any]):
-        from ..publishers.linkedin import LinkedInPublisher
+    def fold(self, text: str) -> int | None:
+        """Where LinkedIn is likely to fold a post behind "…see more": 3 lines or 210 characters."""
+        lines = text.split("\n")
+        cut = min(FOLD_CHARS, sum(len(line) + 1 for line in lines[:FOLD_LINES]) - 1)
+        return cut if len(text) > cut else None
 
-        return LinkedInPublisher(session, settings)
-
-
-platform = LinkedIn(
-    name="linkedin",
-    title="LinkedIn",
-    limit=3000,
-    threads=False,
-    max_images=20,
-    alt_limit=4086,
-    overflow="truncate",
-    settings=(
-        Setting("author", placeholder="urn:li:person:YOUR-ID", help="urn:li:person:… or urn:li:organization:…"),
-        Setting("token", secret=True, placeholder="<NOTECAST_LINKEDIN_TOKEN>", help="OAuth access token (60 days)"),
-        Setting("version", default="202609", help="LinkedIn-Version header, YYYYMM"),
-        Setting("api", default="https://api.linkedin.com", help="API base URL"),
-    ),
-)

@@ -30,11 +30,11 @@ from datetime import timedelta, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from requests_oauthlib import OAuth1
-
-from .. import http
-from ..errors import PublishError, Rejected, Retryable
-from ..publish import Part, Receipt, Unknown
+from ... import http
+from ...clock import SYSTEM, Clock
+from ...errors import PublishError, Rejected, Retryable, Unknown
+from ...publisher import Part, Receipt
+from ..twitter_text import extract_urls
 
 API = "https://api.x.com"
 IMAGE_BYTES = 5 * 1024 * 1024  # the image limit of POST /2/media/upload
@@ -59,9 +59,12 @@ class XPublisher:
 
     platform = "x"
 
-    def __init__(self, session, settings: Mapping[str, str]):
+    def __init__(self, session, settings: Mapping[str, str], clock: Clock = SYSTEM):
         self.session = session
+        self.clock = clock
         self.api = (settings.get("api") or API).strip().rstrip("/")
+        from requests_oauthlib import OAuth1  # 0.2 s to import: only a run that posts to X pays it
+
         self.auth = OAuth1(settings.get("api_key") or "", client_secret=settings.get("api_secret") or "",
                            resource_owner_key=settings.get("access_token") or "",
                            resource_owner_secret=settings.get("access_secret") or "",
@@ -100,6 +103,10 @@ class XPublisher:
     def recover(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt | None:
         """Look through the account's latest tweets for this one: X cannot replay a request."""
         return self._find(part, parent, f"{_which(part)} may already be on X: the run stopped while sending it")
+
+    def discover(self) -> dict[str, str]:
+        """Nothing to ask before planning."""
+        return {}
 
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """Plausible answers from the X API v2, for dry runs."""
@@ -149,9 +156,9 @@ class XPublisher:
 
     def _upload(self, media) -> str:
         """Upload one image and set its alt text; its media id."""
-        name, data, mime = media.upload(IMAGE_BYTES, "X")
+        upload = media.prepare(IMAGE_BYTES, "X")
         response = self._call("POST", "/2/media/upload", retry_safe=True, timeout=120,
-                              files={"media": (name, data, mime)}, data={"media_category": "tweet_image"})
+                              files={"media": (upload.name, upload.data, upload.mime)}, data={"media_category": "tweet_image"})
         media_id = str(self._data(response, "/2/media/upload").get("id") or "")
         if not media_id:
             raise Retryable(f"POST /2/media/upload answered {response.status_code} without a media id",
@@ -244,8 +251,6 @@ def _parent(tweet: dict) -> str | None:
 def _same_text(posted: str, part: Part) -> bool:
     """Whether X's text of a post is the part's text: X links every URL through t.co, escapes
     ``& < >``, and ends the text of a post with images with one more t.co link."""
-    from ..platforms.twitter_text import extract_urls
-
     ours = unicodedata.normalize("NFC", part.text)
     for start, end in reversed(extract_urls(ours)):
         ours = ours[:start] + "\x00" + ours[end:]

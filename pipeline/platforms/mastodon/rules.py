@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..text import grapheme_count
-from . import Platform, Setting
+from ...text import grapheme_count
+from .. import Platform
+from ..twitter_text import extract_urls
 
 URL_LENGTH = 23
 REMOTE_MENTION = re.compile(r"(?<![\w@])(@[\w.]+)@[\w.-]+\.\w+", re.A)
@@ -21,8 +22,6 @@ def urls(text: str) -> list[tuple[int, int]]:
     """Spans of the URLs Mastodon shortens: twitter-text's, with an http(s) scheme."""
     if "://" not in text:
         return []
-    from .twitter_text import extract_urls
-
     return [(a, b) for a, b in extract_urls(text) if re.match(r"https?://", text[a:b], re.I)]
 
 
@@ -54,25 +53,3 @@ class Mastodon(Platform):
     def finish(self, text: str) -> dict[str, Any]:
         return {"text": text, **({"spoiler_text": self.content_warning} if self.content_warning else {})}
 
-    def publisher(self, session, settings: Mapping[str, Any]):
-        from ..publishers.mastodon import MastodonPublisher
-
-        return MastodonPublisher(session, settings)
-
-
-platform = Mastodon(
-    name="mastodon",
-    title="Mastodon",
-    limit=500,
-    threads=True,
-    max_images=4,
-    alt_limit=1500,
-    hashtag_style="camel",
-    settings=(
-        Setting("instance", placeholder="https://mastodon.example", help="your instance's URL"),
-        Setting("token", secret=True, placeholder="<NOTECAST_MASTODON_TOKEN>", help="access token: write:statuses write:media read:accounts read:statuses"),
-        Setting("max_characters", help="the instance's limit (default: asked from the instance, else 500)"),
-        Setting("visibility", default="public", help="public, unlisted, private or direct"),
-        Setting("content_warning", help="a content warning (spoiler_text) for every post; usually set per note"),
-    ),
-)

@@ -1,0 +1,295 @@
+"""The commands that look at the world or change it: check, publish, status and resolve.
+
+Each takes plain values (a :class:`Config`, paths, flags, a :class:`Clock`) and returns plain
+values; ``cli.py`` parses options and prints. Data flows one way: notes are composed, the
+servers are asked what they decide (:func:`survey`), the plan is made against the ledger,
+then publishers send and the ledger records each step.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+from . import platforms
+from .clock import Clock
+from .compose import Report, compose_all
+from .config import Config
+from .errors import Problem, PublishError, Unknown, UsageError
+from .ledger import Ledger
+from .plan import Publication, plan
+from .platforms import Platform
+from .publisher import Publisher, Receipt
+
+if TYPE_CHECKING:
+    import requests
+
+    from .transport import DryRun, Recorded
+
+USER_AGENT = "notecast (+https://github.com/notecast/notecast)"
+UNSETTLED = ("due", "partial", "failed", "unknown", "edited")  # states a server-decided limit can change
+
+
+@dataclass(frozen=True)
+class Survey:
+    """Every note composed and planned, with what the servers decided folded into the config."""
+
+    report: Report
+    publications: list[Publication]
+    config: Config
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one publication became in a publish run."""
+
+    publication: Publication
+    summary: str  # one line: note → platform: what happened
+    ok: bool = True
+    acted: bool = False  # something was (or, in a dry run, would have been) sent
+    notice: str = ""  # said once per platform before its first publication, e.g. missing settings
+    requests: tuple[Recorded, ...] = ()  # dry run: every request, as it would be sent
+
+
+@dataclass(frozen=True)
+class Run:
+    """A publish run: the notes that could not be composed, and each publication's outcome."""
+
+    problems: list[Problem]
+    outcomes: list[Outcome]
+    dry_run: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(o.ok for o in self.outcomes)
+
+
+def settings_for(platform: Platform, table: Mapping[str, Any], *, dry_run: bool) -> tuple[dict[str, str], list[str]]:
+    """Every declared setting of a platform: its value, its default, or (dry run) a placeholder."""
+    values, missing = {}, []
+    for setting in platform.settings:
+        value = table.get(setting.key)
+        if value in (None, ""):
+            value = setting.default
+        if value in (None, "") and setting.placeholder:
+            if not dry_run:
+                missing.append(platform.variable(setting.key))
+            value = setting.placeholder
+        values[setting.key] = "" if value is None else str(value)
+    return values, missing
+
+
+def discover(config: Config, names, clock: Clock) -> dict[str, dict[str, Any]]:
+    """What each named platform's server decides (Mastodon: its character limit), as settings tables.
+
+    Read-only and unauthenticated; a platform whose server is not configured yet is not asked.
+    The user's own settings win over what a server says.
+    """
+    learned = {}
+    for name in sorted(names):
+        platform = platforms.get(name)
+        values, _ = settings_for(platform, config.platform(name), dry_run=True)
+        if any(values[s.key] == s.placeholder for s in platform.settings if s.placeholder and not s.secret):
+            continue
+        found = platform.publisher(_session(), values, clock).discover()
+        if found:
+            learned[name] = {**found, **config.platforms.get(name, {})}
+    return learned
+
+
+def survey(paths, config: Config, clock: Clock, ledger: Ledger, *, chosen: tuple[str, ...] = (),
+           due_only: bool = False, republish: bool = False) -> Survey:
+    """Compose the notes under ``paths`` and plan them against the ledger.
+
+    Shared by check, publish and status, so that a note's edition never depends on which command
+    asked: where a server decides a limit, it is asked before the plan is trusted.
+    """
+    def planned(config: Config) -> tuple[Report, list[Publication]]:
+        report = compose_all(paths, config, chosen)
+        return report, plan(report.results, ledger, root=config.root, now=clock.now(), due_only=due_only,
+                            republish=republish, language=config.language)
+
+    report, publications = planned(config)
+    learned = discover(config, {p.composed.platform.name for p in publications if p.state in UNSETTLED}, clock)
+    if learned:
+        config = dataclasses.replace(config, platforms={**config.platforms, **learned})
+        report, publications = planned(config)
+    return Survey(report, publications, config)
+
+
+# ---- check --------------------------------------------------------------------
+
+
+def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple[list[Problem], int]:
+    """Every problem of the notes under ``paths``, once each, and how many notes were looked at.
+
+    Notes that cannot be composed, images missing or without alt text, what fitting had to do
+    (a LinkedIn post cut short), notes edited after they were published and posts in doubt.
+    """
+    found = survey(paths, config, clock, Ledger(config.ledger, writable=False, clock=clock))
+    report = found.report
+    problems = report.failures + report.findings
+    for composed in report.results:
+        problems.extend(Problem(str(composed.note.path), None, w, level="warning")
+                        for w in composed.warnings if not w.startswith(f"{composed.note.path}:"))
+    if config.ledger.exists():
+        for pub in found.publications:
+            if pub.state in ("edited", "unknown"):
+                problems.append(Problem(str(pub.composed.note.path), None,
+                                        f"{pub.composed.platform.name}: {pub.state}: {pub.reason}",
+                                        level="warning" if pub.state == "edited" else "error"))
+    out: dict[str, Problem] = {}
+    for problem in problems:
+        if strict and problem.level == "warning":
+            problem = dataclasses.replace(problem, level="error")
+        out.setdefault(str(problem), problem)
+    return list(out.values()), report.notes
+
+
+# ---- publish ------------------------------------------------------------------
+
+
+def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = (), due: bool = False,
+            dry_run: bool = False, republish: bool = False) -> Run:
+    """Plan everything, then send what is due, recording each step in the ledger.
+
+    A dry run sends nothing and writes nothing: each publisher's session answers every
+    request itself, and the outcome carries the requests as they would have been sent.
+    """
+    ledger = Ledger(config.ledger, writable=not dry_run, clock=clock)
+    found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish)
+    needed = dict.fromkeys(p.composed.platform.name for p in found.publications if p.actionable)
+    publishers, adapters, unset = _publishers(needed, found.config, clock, dry_run)
+    outcomes = []
+    with ledger.lock():
+        for pub in found.publications:
+            name = pub.composed.platform.name
+            if not pub.actionable:
+                outcomes.append(Outcome(pub, _line(pub, pub.state, pub.reason)))
+                continue
+            notice = f"{name}: error: {unset.pop(name)}" if name in unset else ""
+            if name not in publishers:
+                outcomes.append(Outcome(pub, _line(pub, "not sent", f"{name} is not configured"), ok=False,
+                                        notice=notice))
+                continue
+            adapter = adapters.get(name)
+            if adapter:
+                for media in pub.parts[0].media if pub.parts else ():
+                    try:
+                        adapter.know(media.path.read_bytes(), f"{media.path.as_posix()}, alt: {media.alt or '(none)'}")
+                    except OSError:
+                        pass
+            ok, outcome = send(pub, publishers[name], ledger)
+            recorded = tuple(adapter.requests) if adapter else ()
+            if adapter:
+                adapter.requests.clear()
+            outcomes.append(Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
+                                    recorded))
+    return Run(found.report.failures, outcomes, dry_run)
+
+
+def _publishers(names, config: Config, clock: Clock, dry_run: bool):
+    """A publisher per platform with something to send; in a dry run each on a session that answers itself."""
+    from .transport import DryRun  # imports requests (0.15 s): only runs with something to send need it
+
+    publishers: dict[str, Publisher] = {}
+    adapters: dict[str, DryRun] = {}
+    unset: dict[str, str] = {}
+    session = _session()
+    for name in names:  # no account is touched where nothing is due
+        platform = platforms.get(name)
+        values, missing = settings_for(platform, config.platform(name), dry_run=dry_run)
+        if missing:
+            unset[name] = (f"{', '.join(missing)} not set; set {'it' if len(missing) == 1 else 'them'} in the "
+                           "environment (in GitHub Actions: repository secrets, see README) or run with --dry-run")
+            continue
+        own = _session() if dry_run else session
+        publishers[name] = publisher = platform.publisher(own, values, clock)
+        if dry_run:
+            adapters[name] = DryRun(publisher.dry_reply)
+            own.mount("https://", adapters[name])
+            own.mount("http://", adapters[name])
+    return publishers, adapters, unset
+
+
+def send(pub: Publication, publisher: Publisher, ledger: Ledger) -> tuple[bool, str]:
+    """Send the pending parts of one publication in order; stop the thread at the first failure."""
+    receipts = dict(pub.done)
+    for part in pub.parts:
+        if part.index in receipts:
+            continue
+        root = receipts.get(0) if part.index else None
+        parent = receipts.get(part.index - 1) if part.index else None
+        try:
+            if part.index in pub.interrupted:
+                found = publisher.recover(part, root=root, parent=parent)
+                if found:
+                    ledger.record("done", part, edition=pub.edition, receipt=found)
+                    receipts[part.index] = found
+                    continue
+            ledger.record("intent", part, edition=pub.edition)
+            receipt = publisher.publish(part, root=root, parent=parent)  # X: a refused duplicate may be Unknown
+        except Unknown as exc:
+            ledger.record("unknown", part, edition=pub.edition, error=str(exc))
+            return False, f"unknown: part {part.index + 1} may have been sent: {exc}"
+        except PublishError as exc:  # in doubt if a create that is unsafe to repeat may have been carried out
+            ledger.record("failed", part, edition=pub.edition, error=str(exc), doubt=exc.maybe_sent)
+            return False, f"failed at post {part.index + 1} of {part.count}: {exc}"
+        ledger.record("done", part, edition=pub.edition, receipt=receipt)
+        receipts[part.index] = receipt
+    first = receipts.get(0)
+    return True, f"published {len(pub.parts)} post(s)" + (f": {first.url}" if first and first.url else "")
+
+
+def _line(pub: Publication, outcome: str, reason: str) -> str:
+    return f"{pub.note} → {pub.composed.platform.name}: {outcome}" + (f" ({reason})" if reason else "")
+
+
+def _session() -> "requests.Session":
+    import requests  # 0.15 s to import: check and status need it only when a server is asked
+
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+# ---- status and resolve -------------------------------------------------------
+
+
+def status(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()) -> tuple[list[Problem], list[Publication]]:
+    """Per note and platform: drafted, scheduled, due, partial, published, failed, unknown or edited."""
+    ledger = Ledger(config.ledger, writable=False, clock=clock)
+    found = survey(paths, config, clock, ledger, chosen=chosen, due_only=True)
+    return found.report.failures, found.publications
+
+
+def resolve(path, config: Config, clock: Clock, *, platform: str, part: int | None = None,
+            sent: str | None = None) -> tuple[list[Problem], str]:
+    """A person says whether a post in doubt was made, and the ledger records it.
+
+    ``sent`` (an id or URL) records the post as done, so the next part replies to it;
+    without it the post is recorded as failed, so the next run sends it.
+    """
+    ledger = Ledger(config.ledger, clock=clock)
+    found = survey([path], config, clock, ledger, chosen=(platform,))
+    if not found.report.results:
+        return found.report.failures, ""
+    if len(found.publications) != 1:
+        raise UsageError(f"{path}: give one note, not a folder of {len(found.publications)}; see `notecast status`")
+    (pub,) = found.publications
+    doubt = [i for i in pub.interrupted if i not in pub.done]
+    index = part - 1 if part else (doubt[0] if doubt else None)
+    if index is None or not 0 <= index < len(pub.parts):
+        where = f"post {part} does not exist: the thread has {len(pub.parts)}" if part else "no post is in doubt"
+        raise UsageError(f"{pub.note} → {platform}: {where}; see `notecast status`")
+    chosen = pub.parts[index]
+    with ledger.lock():
+        if sent:
+            url = sent if sent.startswith(("http://", "https://")) else ""
+            ident = sent.rstrip("/").rsplit("/", 1)[-1] if url else sent
+            ledger.record("done", chosen, edition=pub.edition, receipt=Receipt(ident, url, {"resolved": "by hand"}))
+            outcome = f"recorded as sent ({sent})"
+        else:
+            ledger.record("failed", chosen, edition=pub.edition, error="marked not sent by hand; the next run sends it")
+            outcome = "recorded as not sent: the next `notecast publish` sends it"
+    return found.report.failures, f"{pub.note} → {platform}: post {index + 1} of {len(pub.parts)} {outcome}"

@@ -1,0 +1,86 @@
+"""The run shared by check, publish and status: what a server decides is asked before the plan is trusted.
+
+A small Mastodon stand-in on 127.0.0.1 answers ``/api/v2/instance`` with a limit of 1000 and records each
+status it is sent, so the three commands are seen to agree on a note's edition.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pipeline import cli
+
+NOTE = """---
+title: A long note
+notecast:
+  status: ready
+  platforms: [mastodon]
+---
+""" + " ".join(f"Sentence number {i} says a little more about the idea." for i in range(1, 14)) + "\n"
+
+
+class Instance(BaseHTTPRequestHandler):
+    statuses: list[dict] = []
+    asked: list[str] = []
+
+    def do_GET(self):
+        self.asked.append(self.path)
+        if self.path == "/api/v2/instance":
+            return self.answer(200, {"domain": "127.0.0.1", "configuration": {"statuses": {"max_characters": 1000}}})
+        return self.answer(404, {"error": "Record not found"})
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.statuses.append(body)
+        ident = str(len(self.statuses))
+        return self.answer(200, {"id": ident, "url": f"http://127.0.0.1/@me/{ident}", "content": body["status"]})
+
+    def answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def instance(monkeypatch, tmp_path):
+    Instance.statuses, Instance.asked = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Instance)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for key in ("MAX_CHARACTERS", "VISIBILITY", "CONTENT_WARNING"):
+        monkeypatch.delenv(f"NOTECAST_MASTODON_{key}", raising=False)
+    monkeypatch.setenv("NOTECAST_MASTODON_INSTANCE", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setenv("NOTECAST_MASTODON_TOKEN", "test-token")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "long.md").write_text(NOTE, encoding="utf-8")
+    yield Instance
+    server.shutdown()
+
+
+def test_a_note_published_under_the_instance_limit_stays_published_in_status_and_check(instance, capsys):
+    assert 500 < len(NOTE) < 1000
+    assert cli.main(["publish", "posts/"]) == 0
+    assert len(instance.statuses) == 1  # one post: the instance allows 1000, not the default 500
+    capsys.readouterr()
+
+    assert cli.main(["status", "posts/"]) == 0
+    assert "\tmastodon\tpublished\thttp://127.0.0.1/@me/1" in capsys.readouterr().out
+    assert cli.main(["check", "posts/"]) == 0
+    assert "edited" not in capsys.readouterr().out
+    assert cli.main(["publish", "posts/"]) == 0 and len(instance.statuses) == 1  # a rerun sends nothing
+    assert instance.asked.count("/api/v2/instance") == 4  # each command asked once
+
+
+def test_a_configured_limit_is_not_asked(instance, monkeypatch, capsys):
+    monkeypatch.setenv("NOTECAST_MASTODON_MAX_CHARACTERS", "500")
+    assert cli.main(["publish", "posts/"]) == 0
+    assert len(instance.statuses) == 2 and instance.asked == []
