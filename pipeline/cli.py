@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from . import __version__
@@ -89,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # never a traceback unless asked for
+    except Exception as exc:  # never a traceback unless asked for, and then through the mask
         if args.debug:
-            raise
+            emit(traceback.format_exc(), err=True)
+            return 1
         emit(f"notecast: internal error: {type(exc).__name__}: {exc}; rerun with --debug and report it", err=True)
         return 1
 
@@ -109,7 +111,9 @@ def _setup(args):
     from . import clock, config, platforms, secrets
 
     found = platforms.registry()
-    secrets.watch(name for p in found.values() for name in p.secret_settings)
+    for name in secrets.watch(name for p in found.values() for name in p.secret_settings):
+        emit(f"warning: {name} has spaces or a line break around it; notecast removed them, but fix the "
+             "secret where you set it (e.g. paste it again without the newline)", err=True)
     return config.load(args.config, registry=found), clock.from_environment()
 
 
@@ -162,13 +166,14 @@ def cmd_length(args) -> int:
 def cmd_preview(args) -> int:
     from .compose import compose_all
     from .report import preview_html, preview_text
+    from .secrets import redact
 
     cfg, _ = _setup(args)
     report = compose_all(args.paths, cfg, tuple(args.platform))
     _problems(report.failures)
     if args.html:
         try:
-            Path(args.html).write_text(preview_html(report.results), encoding="utf-8")
+            Path(args.html).write_text(redact(preview_html(report.results)), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{args.html}: error: cannot write the preview: {exc.strerror}; "
                              "check that the folder exists and is writable") from None

@@ -103,13 +103,20 @@ class Report:
 
     ``failures`` stopped a note (or one of its platforms) from being composed;
     ``findings`` did not (images missing or without alt text): ``check``
-    reports them by their level, and each result carries them as warnings.
+    reports them by their level, each result carries them as warnings, and
+    ``publish`` refuses what an error-level finding concerns.
     """
 
     results: list[Composed] = field(default_factory=list)
     failures: list[Problem] = field(default_factory=list)
     findings: list[Problem] = field(default_factory=list)
     notes: int = 0  # how many notes were looked at, good or bad
+
+    def blocks(self, composed: Composed) -> list[Problem]:
+        """The error-level findings that forbid publishing this note on this platform."""
+        path = str(composed.note.path)
+        return [p for p in self.findings if p.level == "error" and p.path == path
+                and p.platform in ("", composed.platform.name)]
 
 
 def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, ...] = ()) -> Report:
@@ -137,7 +144,17 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
             continue
         for platform in chosen_platforms:
             try:
-                results.append(compose(note, doc, platform, config, vault, media, notices))
+                composed = compose(note, doc, platform, config, vault, media, notices)
             except NoteError as exc:
                 problems.extend(exc.problems)
+                continue
+            results.append(composed)
+            if composed.comments:  # shown by render; nothing can post them yet, so the rest would be lost
+                report.findings.append(Problem(
+                    str(path), note.lines.get("notecast"),
+                    f"{platform.name}: overflow \"comment\" would post only the first {len(composed.posts)} of "
+                    f"{len(composed.posts) + len(composed.comments)} parts: posting comments needs "
+                    f"{platform.title}'s restricted API, which notecast does not use yet",
+                    f"set overflow = \"truncate\" (or \"error\") under [platforms.{platform.name}] or in the note's "
+                    f"notecast: {{{platform.name}: {{overflow: truncate}}}}", platform=platform.name))
     return report

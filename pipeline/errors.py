@@ -26,6 +26,7 @@ class Problem:
     message: str
     hint: str = ""
     level: str = "error"
+    platform: str = ""  # the one platform it concerns, or "" for every platform of the note
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -51,6 +51,11 @@ def request(session, method: str, url: str, *, retry_safe: bool, policy: Policy 
                                      "carried out" if doubt else "the network failed; the run can be repeated safely",
                                 maybe_sent=doubt) from None
             wait = _backoff(attempt, policy)
+        except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError) as exc:
+            # the request never left; requests would quote the header's value in its message
+            raise Rejected(f"{method} {_short(url)}: a setting holds characters a request cannot carry "
+                           f"({type(exc).__name__})", hint="check the token and the other settings of this "
+                           "platform for stray spaces, line breaks or non-ASCII characters") from None
         else:
             status = response.status_code
             if status < 400:

@@ -22,6 +22,9 @@ from typing import Any, Iterator
 from .clock import SYSTEM, Clock, iso
 from .errors import UsageError
 from .publisher import Part, Receipt
+from .secrets import redact
+
+ERROR_CHARS = 400  # a ledger error says what went wrong and how to fix it; a server's whole answer is not kept
 
 VERSION = 1
 
@@ -82,7 +85,7 @@ class Ledger:
         return self.append(Entry(
             event=event, note=part.note, platform=part.platform, edition=edition, part=part.index, parts=part.count,
             at=self.clock.stamp(), key=part.key, id=receipt.id if receipt else "", url=receipt.url if receipt else "",
-            extra=dict(receipt.extra) if receipt else {}, error=error, created=iso(part.created), doubt=doubt))
+            extra=dict(receipt.extra) if receipt else {}, error=_brief(error), created=iso(part.created), doubt=doubt))
 
     def append(self, entry: Entry) -> Entry:
         """Write one line and make it durable before returning."""
@@ -91,8 +94,8 @@ class Ledger:
             return entry
         self.path.parent.mkdir(parents=True, exist_ok=True)
         needs_newline = self.path.exists() and self.path.stat().st_size > 0 and not _ends_with_newline(self.path)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(("\n" if needs_newline else "") + entry.to_json() + "\n")
+        with open(self.path, "a", encoding="utf-8") as handle:  # the ledger is committed: masked like all output
+            handle.write(("\n" if needs_newline else "") + redact(entry.to_json()) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         return entry
@@ -100,6 +103,12 @@ class Ledger:
     def lock(self):
         """An exclusive lock so two local runs never publish at once (CI uses a concurrency group)."""
         return _Lock(self.path.with_name(self.path.name + ".lock")) if self.writable else _NoLock()
+
+
+def _brief(error: str) -> str:
+    """An error as the ledger keeps it: masked, on one line, at most ``ERROR_CHARS`` characters."""
+    error = " ".join(redact(error).split())
+    return error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
 
 
 def read(path: Path) -> Iterator[Entry]:

@@ -277,6 +277,8 @@ def parse_when(value: Any, tz: str) -> datetime:
         text = str(value).strip().replace(" ", "T", 1)
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # a quoted date is a date, like an unquoted one
+            return parse_when(date.fromisoformat(text), tz)
         when = datetime.fromisoformat(text)
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(tz))

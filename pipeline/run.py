@@ -160,7 +160,7 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
     found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish)
     needed = dict.fromkeys(p.composed.platform.name for p in found.publications if p.actionable)
     publishers, adapters, unset = _publishers(needed, found.config, clock, dry_run)
-    outcomes = []
+    outcomes, refusals = [], []
     with ledger.lock():
         for pub in found.publications:
             name = pub.composed.platform.name
@@ -168,6 +168,11 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
                 outcomes.append(Outcome(pub, _line(pub, pub.state, pub.reason)))
                 continue
             notice = f"{name}: error: {unset.pop(name)}" if name in unset else ""
+            if blocking := found.report.blocks(pub.composed):
+                refusals.extend(blocking)
+                outcomes.append(Outcome(pub, _line(pub, "not sent", "`notecast check` finds an error in it: fix "
+                                                   "that, then publish again"), ok=False, notice=notice))
+                continue
             if name not in publishers:
                 outcomes.append(Outcome(pub, _line(pub, "not sent", f"{name} is not configured"), ok=False,
                                         notice=notice))
@@ -185,7 +190,7 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
                 adapter.requests.clear()
             outcomes.append(Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
                                     recorded))
-    return Run(found.report.failures, outcomes, dry_run)
+    return Run(found.report.failures + list(dict.fromkeys(refusals)), outcomes, dry_run)
 
 
 def _publishers(names, config: Config, clock: Clock, dry_run: bool):
@@ -205,8 +210,9 @@ def _publishers(names, config: Config, clock: Clock, dry_run: bool):
             continue
         own = _session() if dry_run else session
         publishers[name] = publisher = platform.publisher(own, values, clock)
-        if dry_run:
+        if dry_run:  # whatever the publisher mounted is replaced: nothing it sends can reach anything
             adapters[name] = DryRun(publisher.dry_reply)
+            own.adapters.clear()
             own.mount("https://", adapters[name])
             own.mount("http://", adapters[name])
     return publishers, adapters, unset

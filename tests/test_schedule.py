@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -64,8 +64,11 @@ def state(vault: Path, now: str) -> str:
     ("2026-10-25 09:00", "2026-10-25T08:00:00+00:00"),  # after clocks went back: CET again
     ("2026-10-25T09:00:00+05:30", "2026-10-25T03:30:00+00:00"),  # an explicit offset wins
     ("2026-10-25T09:00:00Z", "2026-10-25T09:00:00+00:00"),
+    ("2026-12-01", "2026-12-01T08:00:00+00:00"),
+    (date(2026, 12, 1), "2026-12-01T08:00:00+00:00"),
 ])
 def test_wall_times_use_the_configured_timezone_across_dst(wall, utc):
+    """A date alone means 09:00 that day, quoted ("2026-12-01", a string to YAML) or not (a date)."""
     assert parse_when(wall, "Europe/Madrid").astimezone(timezone.utc) == datetime.fromisoformat(utc)
 
 
@@ -181,7 +184,7 @@ def test_status_shows_a_thread_cut_short_as_partial_and_the_rerun_finishes_it(va
         f"Paragraph {i} is long enough that two of them never share a post on the echo platform, "
         "whose limit is two hundred characters." for i in range(1, 4))))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOTECAST_")}
-    env.update(PYTHONPATH=os.pathsep.join([str(PLUGIN), str(HERE.parent)]), CRASH_AT="2")  # after post 1's done line
+    env.update(PYTHONPATH=os.pathsep.join([str(PLUGIN), str(HERE.parent)]), CRASH_AT="4")  # after post 1: intent, request, answer, done
     killed = subprocess.run([sys.executable, str(HERE / "crash_child.py"), "publish"], cwd=vault, env=env,
                             capture_output=True, timeout=60)
     assert killed.returncode < 0 and len(outbox(vault)) == 1
@@ -198,3 +201,47 @@ def test_resolve_wants_one_note_not_a_folder(vault):
         (vault / "posts" / name).write_text(note(None))
     result = notecast(vault, "resolve", "posts", "--platform", "echo", "--not-sent", now="2026-11-28T10:00:00Z")
     assert result.returncode == 2 and "give one note, not a folder of 2" in result.stderr
+
+
+# ---- publish never does less than check promised, and a dry run never reaches a platform ----
+
+def test_publish_refuses_a_note_that_check_finds_an_error_in(vault):
+    (vault / "posts" / "image.md").write_text(note(None, body="A note.\n\n![a chart](missing.png)"))
+    (vault / "posts" / "fine.md").write_text(note(None))
+    check = notecast(vault, "check", now="2026-11-28T10:00:00Z")
+    assert check.returncode == 1 and "image.md:9: error: image missing.png not found" in check.stdout
+    for args in (("publish", "--dry-run"), ("publish",)):
+        result = notecast(vault, *args, now="2026-11-28T10:00:00Z")
+        assert result.returncode == 1
+        assert "image.md:9: error: image missing.png not found" in result.stderr
+        assert "posts/image.md → echo: not sent (`notecast check` finds an error in it" in result.stdout
+    assert [p["text"] for p in outbox(vault)] == ["Scheduled\n\nA short note about schedules."]
+
+
+def test_a_draft_with_an_error_does_not_fail_the_scheduled_run(vault):
+    (vault / "posts" / "image.md").write_text(note(None, status="draft", body="![a chart](missing.png)"))
+    result = notecast(vault, "publish", "--due", now="2026-11-28T10:00:00Z")
+    assert result.returncode == 0 and "missing.png" not in result.stderr
+
+
+def test_a_dry_run_through_a_plugin_never_reaches_its_server(vault):
+    """The plugin mounts its own server on the session; a dry run replaces the session's adapters."""
+    (vault / "posts" / "a.md").write_text(note(None))
+    result = notecast(vault, "publish", "--dry-run", now="2026-11-28T10:00:00Z")
+    assert result.returncode == 0, result.stderr
+    assert "POST https://echo.example/posts" in result.stdout and '"text": "Scheduled' in result.stdout
+    assert not (vault / "outbox.jsonl").exists()
+
+
+def test_linkedin_overflow_comment_is_refused_by_check_and_publish(tmp_path):
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "notecast.toml").write_text('[platforms.linkedin]\noverflow = "comment"\n')
+    long = " ".join(f"Sentence {i} of a note that is far longer than one LinkedIn post." for i in range(80))
+    (tmp_path / "posts" / "long.md").write_text(f"---\ntitle: Long\nnotecast:\n  status: ready\n"
+                                                f"  platforms: [linkedin]\n---\n{long}\n")
+    check = notecast(tmp_path, "check", now="2026-11-28T10:00:00Z")
+    assert check.returncode == 1
+    assert 'linkedin: overflow "comment" would post only the first 1 of 2 parts' in check.stdout
+    assert 'set overflow = "truncate"' in check.stdout
+    dry = notecast(tmp_path, "publish", "--dry-run", now="2026-11-28T10:00:00Z")
+    assert dry.returncode == 1 and "linkedin: not sent" in dry.stdout and "POST" not in dry.stdout

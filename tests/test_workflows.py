@@ -132,6 +132,15 @@ def test_action_schema():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_dependabot_keeps_the_pinned_actions_up_to_date():
+    """The README's "Pinned actions" promise: Dependabot updates the SHAs."""
+    path = ROOT / ".github" / "dependabot.yml"
+    result = check_jsonschema("--builtin-schema", "vendor.dependabot", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = yaml.safe_load(path.read_text())["updates"]
+    assert [u["package-ecosystem"] for u in updates] == ["github-actions"]
+
+
 def test_the_schema_check_finds_mistakes(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n")
