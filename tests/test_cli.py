@@ -246,6 +246,13 @@ def test_length_over_the_limit():
     assert json.loads(done.stdout) == {"platform": "x", "length": 281, "limit": 280, "fits": False}
 
 
+def test_length_refuses_invalid_utf8():
+    done = subprocess.run([sys.executable, "-m", "pipeline", "length", "--platform", "x"], cwd=ROOT,
+                          input=b"caf\xe9 au lait", env=env(), capture_output=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == b""
+    assert b"<stdin>: error: invalid UTF-8 at byte 3 (0xe9)" in done.stderr and b"Traceback" not in done.stderr
+
+
 # ---- render --format json --------------------------------------------------------------------------------
 
 
