@@ -484,3 +484,33 @@ def test_code_keeps_its_text(odd_report):
     code = {c.platform.name: c for c in odd_report.results if c.note.path.name == "code-heavy.md"}
     text = "\n".join(p.text for p in code["mastodon"].posts)
     assert "return {'a': [x ** 2 for _ in range(3)]}  # :rocket: %% [x](y)" in text
+
+
+@pytest.mark.parametrize("name, data, why", [
+    ("empty.png", b"", "is an empty file (0 bytes)"),
+    ("text.png", b"hello, I am text", "is not a PNG image"),
+    ("png.jpg", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not a JPEG image"),
+    ("riff.webp", b"RIFF\x00\x00\x00\x00WAVEfmt ", "is not a WEBP image"),
+    ("jpeg.gif", b"\xff\xd8\xff\xe0\x00\x10JFIF", "is not a GIF image"),
+])
+def test_broken_image_is_an_error(tmp_path, name, data, why):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / name).write_bytes(data)
+    (notes / "a.md").write_text(f"---\ntitle: Pic\n---\nText.\n\n![a picture]({name})\n", encoding="utf-8")
+    report = compose_all([notes], Config(), ("mastodon",))
+    (problem,) = report.findings
+    assert (problem.path, problem.line, problem.level) == (str(notes / "a.md"), 6, "error")
+    assert f"image {name} {why}" in problem.message and problem.hint
+    assert report.results and not report.results[0].posts[0].media  # the note goes on without it
+
+
+@pytest.mark.parametrize("name, data", [
+    ("ok.png", b"\x89PNG\r\n\x1a\n"), ("ok.jpeg", b"\xff\xd8\xff\xdb"), ("ok.gif", b"GIF89a\x01\x00"),
+    ("ok.webp", b"RIFF\x24\x00\x00\x00WEBPVP8 "),
+])
+def test_images_of_the_type_their_name_says_are_attached(tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "a.md").write_text(f"---\ntitle: Pic\n---\n![a picture]({name})\n", encoding="utf-8")
+    report = compose_all([tmp_path], Config(), ("mastodon",))
+    assert not report.findings and report.results[0].posts[0].media[0].path.name == name
