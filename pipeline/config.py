@@ -14,7 +14,8 @@ from typing import Any, Mapping
 from .errors import UsageError
 
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
-TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language"}
+TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language",
+            "follow_external_symlinks"}
 COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility"}
 
 
@@ -30,6 +31,7 @@ class Config:
     ledger: Path = Path(".notecast/ledger.jsonl")
     language: str | None = None
     platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    follow_external_symlinks: bool = False  # notes and images whose symbolic links lead out of the vault
 
     def platform(self, name: str) -> Mapping[str, Any]:
         """The settings table of one platform, environment overrides applied."""
@@ -94,6 +96,8 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
     tags = data.get("exclude_tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         problems.append('exclude_tags must be a list of tags, e.g. exclude_tags = ["permanent-note", "draft"]')
+    if not isinstance(data.get("follow_external_symlinks", False), bool):
+        problems.append("follow_external_symlinks must be true or false")
     if isinstance(data.get("canonical_url"), str):
         try:
             data["canonical_url"].format(slug="s", stem="s", path="s")
@@ -124,4 +128,5 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
         ledger=rel(data.get("ledger"), root / ".notecast" / "ledger.jsonl"),
         language=data.get("language"),
         platforms=platforms,
+        follow_external_symlinks=data.get("follow_external_symlinks", False),
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import os
 import re
 from dataclasses import dataclass
 from io import BytesIO
@@ -104,8 +105,10 @@ def resolve(note: Note, src: str, vault: Path) -> Path | None:
     return candidate
 
 
-def gather(note: Note, doc: Document, vault: Path) -> tuple[tuple[Media, ...], list[Problem]]:
-    """The usable images of a note and a problem for each one that is not (or has no alt text)."""
+def gather(note: Note, doc: Document, vault: Path, *,
+           follow_external: bool = False) -> tuple[tuple[Media, ...], list[Problem]]:
+    """The usable images of a note and a problem for each one that is not (or has no alt text);
+    ``follow_external`` allows an image whose symbolic link leads out of the vault."""
     media, problems = [], []
     root = vault.resolve()
     for image in doc.images:
@@ -115,9 +118,10 @@ def gather(note: Note, doc: Document, vault: Path) -> tuple[tuple[Media, ...], l
             problems.append(Problem(*where, f"image {image.src} is a web address and is not attached",
                                     "download it next to the note", "warning"))
             continue
-        if not path.resolve().is_relative_to(root):
+        if not path.resolve().is_relative_to(root) and not (follow_external and _named_inside(path, vault)):
             problems.append(Problem(*where, f"image {image.src} is outside the notes folder",
-                                    "keep images inside the vault, e.g. in attachments/"))
+                                    "keep images inside the vault, e.g. in attachments/ (a symbolic link out of it "
+                                    "needs follow_external_symlinks = true in notecast.toml)"))
             continue
         if not path.is_file():
             problems.append(Problem(*where, f"image {image.src} not found",
@@ -150,6 +154,11 @@ def _broken(path: Path) -> str:
                                      and (suffix != ".webp" or head[8:12] == b"WEBP")):
         return f"is not a {kind} image (its first bytes are {head[:8]!r})"
     return ""
+
+
+def _named_inside(path: Path, vault: Path) -> bool:
+    """Whether ``path`` is inside ``vault`` by name (so only a symbolic link can lead it out)."""
+    return Path(os.path.normpath(path.absolute())).is_relative_to(os.path.normpath(vault.absolute()))
 
 
 def _relative(path: Path) -> Path:
