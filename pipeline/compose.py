@@ -129,7 +129,7 @@ def compose(note: Note, doc: document.Document, platform: Platform, config: Conf
     folders = tuple(f for f in (config.templates, vault / "templates") if f and f.is_dir())
     draft = render(note, doc, platform, media=media, folders=folders, exclude_tags=config.exclude_tags, url=url,
                    unicode_bold=str(config.platform(platform.name).get("bold", "")).lower() == "unicode")
-    fitted = fit(draft.text, platform, where=str(note.path), read_more=url)
+    fitted = fit(draft.text, platform, where=str(note.path), read_more=url, max_posts=config.max_thread_posts)
 
     def post(text: str, media: tuple[Media, ...] = ()) -> Post:
         final = platform.finish(text)

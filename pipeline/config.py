@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import UsageError
+from .errors import UsageError, shown
 
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
 TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language",
-            "follow_external_symlinks"}
+            "follow_external_symlinks", "max_thread_posts"}
 COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility"}
 
 
@@ -32,6 +32,7 @@ class Config:
     language: str | None = None
     platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     follow_external_symlinks: bool = False  # notes and images whose symbolic links lead out of the vault
+    max_thread_posts: int = 25  # a note that becomes more posts than this is a warning in check
 
     def platform(self, name: str) -> Mapping[str, Any]:
         """The settings table of one platform, environment overrides applied."""
@@ -96,6 +97,9 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
     tags = data.get("exclude_tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         problems.append('exclude_tags must be a list of tags, e.g. exclude_tags = ["permanent-note", "draft"]')
+    most = data.get("max_thread_posts", 25)
+    if not isinstance(most, int) or isinstance(most, bool) or most < 1:
+        problems.append(f"max_thread_posts must be a whole number of posts, at least 1, not {shown(most)}")
     if not isinstance(data.get("follow_external_symlinks", False), bool):
         problems.append("follow_external_symlinks must be true or false")
     if isinstance(data.get("canonical_url"), str):
@@ -129,4 +133,5 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
         language=data.get("language"),
         platforms=platforms,
         follow_external_symlinks=data.get("follow_external_symlinks", False),
+        max_thread_posts=data.get("max_thread_posts", 25),
     )
