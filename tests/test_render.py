@@ -514,3 +514,57 @@ def test_images_of_the_type_their_name_says_are_attached(tmp_path, name, data):
     (tmp_path / "a.md").write_text(f"---\ntitle: Pic\n---\n![a picture]({name})\n", encoding="utf-8")
     report = compose_all([tmp_path], Config(), ("mastodon",))
     assert not report.findings and report.results[0].posts[0].media[0].path.name == name
+
+
+# ---- templates that fail while rendering ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source, words", [
+    ("{{ 1/0 }}", "ZeroDivisionError"),
+    ("{% include 'missing.j2' %}", "no template 'missing.j2' to include"),
+    ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "calls itself"),
+    ("{% for i in range(10**9) %}{% endfor %}", "too large"),
+    ("{% for i in range(200000) %}{% endfor %}", "Range too big"),
+    ("{{ 'x' * 10**9 }}", "too large"),
+    ("{{ [1, 2] * 10**9 }}", "too large"),
+    ("{{ 10 ** 10000000 }}", "too large"),
+    ("{{ '%999999999d' % 1 }}", "too large"),
+    ("{{ '%999999999d' | format(1) }}", "too large"),
+    ("{{ '{:>999999999}'.format(1) }}", "too large"),
+    ("{{ 'x'.center(10**9) }}", "too large"),
+    ("{{ 'x' | center(10**9) }}", "too large"),
+    ("{{ [1] | batch(10**9, 0) | list }}", "too large"),
+    ("{{ ('x' * 999999).join(range(99999)) }}", "too large"),
+    ("{% set ns = namespace(s='xx') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "too large"),
+    ("{% for i in range(100000) %}{% for j in range(1000) %}{{ 'x' * 1000 }}{% endfor %}{% endfor %}", "wrote more than"),
+    ("{{ int('x') }}", "undefined"),
+    ("{{ title | int + 'x' }}", "TypeError"),
+])
+def test_a_template_that_fails_while_rendering_names_its_line(tmp_path, source, words):
+    import time
+
+    start = time.perf_counter()
+    problem = template_problem(tmp_path, "{{ title }}\n\n" + source + "\n")
+    assert time.perf_counter() - start < 5
+    assert problem.line == 3, problem
+    assert words in problem.message and problem.hint
+    assert len(problem.message) < 300
+
+
+def test_a_failing_template_stops_only_its_note_and_platform(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "b.md").write_text("---\ntitle: Other\nnotecast:\n  template: plain\n---\nFine.\n", encoding="utf-8")
+    (notes / "templates").mkdir()
+    (notes / "templates" / "linkedin.j2").write_text("{{ 1/0 }}\n", encoding="utf-8")
+    (notes / "templates" / "plain.j2").write_text("{{ title }}: {{ body }}\n", encoding="utf-8")
+    report = compose_one([notes], chosen=("linkedin", "x"))
+    assert [(Path(p.path).name, p.line) for p in report.failures] == [("linkedin.j2", 1)]
+    assert sorted((c.note.path.name, c.platform.name) for c in report.results) == [
+        ("a.md", "x"), ("b.md", "linkedin"), ("b.md", "x")]
+
+
+def test_a_long_note_still_renders_in_full(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "a.md").write_text("---\ntitle: Long\n---\n" + "word " * 400_000 + "\n", encoding="utf-8")
+    report = compose_one([notes], chosen=("mastodon",))
+    assert not report.failures and len(report.results[0].posts) > 25
