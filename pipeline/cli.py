@@ -162,8 +162,9 @@ def _ledger_findings(results, cfg) -> list:
     if not cfg.ledger.exists():
         return []
     root = cfg.root if cfg.path else Path.cwd()
-    out = []
-    for pub in plan(results, Ledger(cfg.ledger, writable=False), root=root):
+    ledger = Ledger(cfg.ledger, writable=False)
+    out = list(ledger.warnings)
+    for pub in plan(results, ledger, root=root):
         if pub.state in ("edited", "unknown"):
             where = str(pub.composed.note.path)
             out.append(Problem(where, None, f"{pub.composed.platform.name}: {pub.state}: {pub.reason}",

@@ -196,6 +196,17 @@ def test_follow_external_symlinks_allows_them(linked_vault):
     assert "checked 2 note(s): 0 error(s)" in done.stderr  # real/a.md, and secret.md (away/secret.md is the same)
 
 
+def test_check_warns_about_a_hand_edited_ledger_line(tmp_path):
+    (tmp_path / "n.md").write_text("---\ntitle: n\n---\nA note.\n", encoding="utf-8")
+    (tmp_path / ".notecast").mkdir()
+    line = '{"v":1,"at":"","event":"done","note":"n.md","platform":"x","edition":{},"part":0,"parts":1}'
+    (tmp_path / ".notecast" / "ledger.jsonl").write_bytes(line.encode() + b'\n{"v":1,"event":"in\xc3')
+    done = notecast("check", "n.md", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ('.notecast/ledger.jsonl:1: warning: ledger line skipped: "edition" must be text, not {}' in done.stdout)
+    assert "ledger.jsonl:2" not in done.stdout  # a torn last line is skipped quietly
+
+
 def test_check_keeps_going_after_a_bad_note(bad_vault):
     """The note after every bad one is still checked: its own problem is reported."""
     (bad_vault / "zz-late.md").write_text("---\ntitle: late\nnotecast:\n  status: maybe\n---\nx\n", encoding="utf-8")
