@@ -7,6 +7,7 @@ Secrets are never read from the file: only from the environment (see
 from __future__ import annotations
 
 import os
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -47,14 +48,102 @@ class Config:
         return tuple(n for n in names if _truthy(self.platform(n).get("enabled", True)))
 
 
+SECRET_WORDS = ("password", "passwd", "token", "secret", "key")
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+def _declared_secrets() -> dict[str, set[str]]:
+    """Each installed platform's secret settings, as it declares them."""
+    from .platforms import registry
+
+    return {name: {s.key for s in p.settings if s.secret} for name, p in registry().items()}
+
+
+def _secret_like(key: str, declared: set[str], allowed: set[str]) -> bool:
+    """A declared secret, or an unknown key named like one (password, api_token…)."""
+    if key in declared:
+        return True
+    return key not in allowed and (key == "pass" or any(w in key.lower().split("_") for w in SECRET_WORDS))
+
+
+def _secret_problem(name: str, key: str, declared: set[str]) -> str:
+    """A secret found in the file, naming the environment variable(s) it belongs in (password -> app_password)."""
+    words = set(key.lower().split("_")) | ({"password"} if key.lower() in ("pass", "passwd") else set())
+    meant = [key] if key in declared else sorted(s for s in declared if words & set(s.split("_"))) or sorted(declared)
+    variables = " or ".join(f"NOTECAST_{name.upper()}_{s.upper()}" for s in meant or [key])
+    return (f"secret {key!r} in the file: secrets go only in the environment ({variables}); "
+            "remove it from the file")
+
+
+def _platform_values(table: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the values every platform shares (enabled, numbering, limit, visibility)."""
+    out = []
+    if "enabled" in table and not isinstance(table["enabled"], bool):
+        out.append(f"enabled must be true or false, not {shown(table['enabled'])}")
+    for key in ("limit", "max_characters"):
+        value = table.get(key)
+        if key in table and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            out.append(f"{key} must be a whole number of characters, at least 1, not {shown(value)}")
+    if "visibility" in table and table["visibility"] not in VISIBILITIES:
+        out.append(f"visibility {shown(table['visibility'])} is not one of {', '.join(VISIBILITIES)}")
+    numbering = table.get("numbering")
+    if isinstance(numbering, str) and numbering not in ("on", "off"):
+        out.extend(_numbering(numbering))
+    elif "numbering" in table and not isinstance(numbering, (str, bool)):
+        out.append(f"numbering must be on, off or a format such as '({{i}}/{{n}})', not {shown(numbering)}")
+    return out
+
+
+def _numbering(fmt: str) -> list[str]:
+    """A numbering format may use only {i} (the post) and {n} (how many), and must use {i}."""
+    fix = 'write e.g. numbering = "({i}/{n})"'
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(fmt) if name is not None]
+    except ValueError:
+        return [f"numbering {shown(fmt)} is not a format of {{i}} and {{n}}; {fix}"]
+    unknown = sorted({"{" + f + "}" for f in fields if f not in ("i", "n")})
+    if unknown:
+        return [f"numbering {shown(fmt)} is not a format of {{i}} and {{n}} (unknown: {', '.join(unknown)}); {fix}"]
+    try:
+        fmt.format(i=1, n=2)
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return [f"numbering {shown(fmt)} is not a format of {{i}} and {{n}}; {fix}"]
+    if "i" not in fields:
+        return [f"numbering {shown(fmt)} does not show the post's number {{i}}; {fix}"]
+    return []
+
+
+def _folders(data: Mapping[str, Any], root: Path) -> list[str]:
+    """notes and ledger must be inside the project folder; templates must name an existing folder."""
+    out = []
+    for key in ("notes", "ledger"):
+        value = data.get(key)
+        if isinstance(value, str) and not (root / value).resolve().is_relative_to(root):
+            out.append(f"{key} {shown(value)} is outside the project folder {root}; "
+                       f"give a path inside it, e.g. {key} = \"{'posts' if key == 'notes' else '.notecast/ledger.jsonl'}\"")
+    templates = data.get("templates")
+    if isinstance(templates, str):
+        folder = root / templates
+        if folder.exists() and not folder.is_dir():
+            out.append(f"templates {shown(templates)} is a file, not a folder; name the folder that holds your templates")
+        elif not folder.exists():
+            out.append(f"templates folder {shown(templates)} does not exist; create it, or remove the setting")
+    return out
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("0", "false", "no", "off", "")
     return bool(value)
 
 
-def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str]] | None = None) -> Config:
-    """Load ``path`` (or ``./notecast.toml`` if it exists); report unknown keys as errors."""
+def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str]] | None = None,
+         secrets: Mapping[str, set[str]] | None = None) -> Config:
+    """Load ``path`` (or ``./notecast.toml`` if it exists); report unknown keys and bad values as errors.
+
+    ``secrets``: each platform's secret settings (default: those its ``Setting(secret=True)`` declare),
+    named by their environment variable when one is found in the file.
+    """
     import tomllib
 
     explicit = path is not None
@@ -75,6 +164,7 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
     if not isinstance(platforms, dict):
         problems.append("[platforms] must be a table of [platforms.<name>] tables")
         platforms = {}
+    secrets = _declared_secrets() if secrets is None else secrets
     for name, table in platforms.items():
         if known_settings is not None and name not in known_settings:
             problems.append(f"unknown platform [platforms.{name}] (known: {', '.join(sorted(known_settings))})")
@@ -84,16 +174,15 @@ def load(path: str | Path | None = None, *, known_settings: Mapping[str, set[str
             continue
         allowed = COMMON_PLATFORM_KEYS | (known_settings or {}).get(name, set())
         for key in table:
-            if known_settings is not None and key not in allowed:
+            if _secret_like(key, secrets.get(name, set()), allowed):
+                problems.append(_secret_problem(name, key, secrets.get(name, set())))
+            elif known_settings is not None and key not in allowed:
                 problems.append(f"unknown key {key!r} in [platforms.{name}] (known: {', '.join(sorted(allowed))})")
-    secret_like = [(n, k) for n, t in platforms.items() if isinstance(t, dict) for k in t
-                   if k in ("token", "app_password", "api_key", "api_secret", "access_token", "access_secret", "password")]
-    for name, key in secret_like:
-        problems.append(f"secret {key!r} in the file: secrets go only in the environment "
-                        f"(NOTECAST_{name.upper()}_{key.upper()}); remove it from the file")
+        problems.extend(f"[platforms.{name}] {p}" for p in _platform_values(table))
     for key in ("notes", "templates", "timezone", "canonical_url", "ledger", "language"):
         if key in data and not isinstance(data[key], str):
             problems.append(f"{key} must be a string, not {type(data[key]).__name__}")
+    problems.extend(_folders(data, root))
     tags = data.get("exclude_tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         problems.append('exclude_tags must be a list of tags, e.g. exclude_tags = ["permanent-note", "draft"]')
