@@ -145,3 +145,67 @@ def test_the_other_notes_go_on(tmp_path):
     assert {line.split(":")[0] for line in out.splitlines() if ": error: " in line} == {
         "vault/bad0-n.md", "vault/bad1-n.md", "vault/bad2-n.md", "vault/bad3-n.md"}
     assert "checked 5 note(s)" in done.stderr.decode() and took < 10
+
+
+# ---- random front matter and bodies: never an internal error -------------------------------------------
+
+import tempfile  # noqa: E402 (the property test's own imports, kept with it)
+from datetime import date, datetime, timezone  # noqa: E402
+
+import yaml  # noqa: E402
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipeline import cli  # noqa: E402
+
+EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", 200))
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True), st.text(max_size=30),
+    st.sampled_from(["ready", "draft", "x", "linkedin", "bluesky", "2026-12-01T09:00:00+01:00", "next tuesday",
+                     "essay", "../../etc/passwd", "en", "pt-BR", "{{ 1/0 }}", ":rocket:", "#tag", "@a@b.c"]),
+    st.dates(min_value=date(1, 1, 1)), st.datetimes(timezones=st.just(timezone.utc)))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8) | st.sampled_from(["overflow", "limit", "numbering"]),
+                                                 inner, max_size=4)), max_leaves=12)
+KEYS = st.sampled_from(["title", "date", "tags", "lang", "language", "Title", "aliases", "created"]) | st.text(max_size=10)
+NOTECAST = st.dictionaries(
+    st.sampled_from(["platforms", "publish_at", "status", "template", "hashtags", "linkedin", "x", "bluesky",
+                     "mastodon", "colour"]), VALUES, max_size=5)
+BODY_PIECES = st.sampled_from([
+    "text ", "\n", "\n\n", "# Heading\n", "- item\n", "\t- tab item\n", "1. one\n", "> quote\n", "> [!tip] T\n",
+    "```py\ncode :rocket:\n```\n", "`x`", "**b**", "_i_", "==hl==", "%%c%%", "<!-- c -->", "[[Note|alias]]",
+    "![[img.png|alt]]", "![alt](img.png)", "![](https://e.com/a.png)", "[l](https://e.com)", "https://e.com/a_(b)",
+    "#tag ", "@user@ex.social ", "@h.bsky.social ", ":rocket:", "a:b:c", "10:30:00", "[^1]", "\n[^1]: note\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n", "…", "。", "👩‍👩‍👧‍👦", "é\u0301", "\ue000", "\x00", "\r\n", "\f", "---\n",
+    "{{ title }}", "x" * 300, "a.b/c" * 40])
+BODIES = st.lists(BODY_PIECES | st.text(max_size=20), max_size=40).map("".join)
+
+
+def front_matter(data: dict, raw: str | None) -> str:
+    """YAML for ``data`` (or ``raw`` text as it is), between --- lines."""
+    try:
+        text = raw if raw is not None else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    except yaml.YAMLError:
+        text = "title: x\n"
+    return f"---\n{text}---\n"
+
+
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@given(data=st.dictionaries(KEYS, VALUES, max_size=6), block=st.none() | NOTECAST,
+       raw=st.none() | st.text(max_size=80), body=BODIES, with_front=st.booleans())
+def test_random_notes_never_cause_an_internal_error(monkeypatch, capsys, data, block, raw, body, with_front):
+    if block is not None:
+        data = {**data, "notecast": block}
+    with tempfile.TemporaryDirectory() as folder:
+        monkeypatch.chdir(folder)
+        Path("img.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        Path("n.md").write_text((front_matter(data, raw) if with_front else "") + body, encoding="utf-8",
+                                errors="surrogatepass")
+        code = cli.main(["check", "n.md"])
+    out, err = capsys.readouterr()
+    event(f"exit {code}")  # --hypothesis-show-statistics: how many examples got through to fitting
+    assert code in (0, 1, 2), (code, err)
+    assert "internal error" not in err and "Traceback" not in out + err, err
+    if code:
+        assert ": error: " in out + err, (out, err)
