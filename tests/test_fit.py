@@ -531,7 +531,7 @@ def test_a_megabyte_without_spaces_fits_in_seconds(name):
     draft = ("lorem.ipsum,dolor;sit/amet" * 40_000)[:1_000_000]
     start = time.perf_counter()
     fitted = fit(draft, platform, where=NOTE)
-    assert time.perf_counter() - start < 20  # about 1-6 s on 2 cores
+    assert time.perf_counter() - start < 60  # 1-6 s on 2 idle cores (X the slowest); quadratic took minutes
     assert all(platform.fits(p) for p in fitted.posts)
     if platform.threads:
         assert "".join(fitted.posts) == draft
