@@ -154,7 +154,12 @@ def cmd_length(args) -> int:
     from . import platforms
 
     platform = platforms.get(args.platform)
-    text = sys.stdin.read()
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"<stdin>: error: invalid UTF-8 at byte {exc.start} (0x{data[exc.start]:02x}); "
+                         "send UTF-8 text, e.g. convert it with iconv -t UTF-8") from None
     if text.endswith("\n") and not text.endswith("\n\n"):
         text = text[:-1]  # the newline a shell adds is not part of the post
     length = platform.measure(text)

@@ -6,6 +6,7 @@ every note is collected rather than stopping at the first.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -43,20 +44,62 @@ class Composed:
     url: str | None = None
 
 
-def find(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Path]]:
-    """Each Markdown note under ``paths`` as (note, vault root), skipping hidden folders."""
+def find(paths: Iterable[str | Path], *, follow_external: bool = False,
+         problems: list[Problem] | None = None) -> Iterator[tuple[Path, Path]]:
+    """Each Markdown note under ``paths`` as (note, vault root), skipping hidden folders.
+
+    A note or folder that is a symbolic link out of its vault is skipped, with a problem
+    in ``problems``, unless ``follow_external``; symlinked folders inside the vault are
+    followed (each note is found once).
+    """
+    problems = [] if problems is None else problems
     for raw in paths:
         path = Path(raw)
         if path.is_file():
+            if _outside(path, path.parent, follow_external, problems):
+                continue
             yield path, path.parent
         elif path.is_dir():
-            for found in sorted(path.rglob("*.md")):
-                rel = found.relative_to(path)
-                if not any(part.startswith((".", "_")) for part in rel.parts[:-1]) and found.is_file():
-                    if found.parent.name != "templates":
-                        yield found, path
+            yield from ((found, path) for found in _walk(path, follow_external, problems))
         else:
             raise UsageError(f"{raw}: error: no such file or folder; give a note or a folder of notes")
+
+
+def _walk(vault: Path, follow_external: bool, problems: list[Problem]) -> list[Path]:
+    """The notes of one folder in path order; symlinked folders are walked after the real tree,
+    each real folder once (so a link back up ends, and a note is found at its own path first)."""
+    notes: dict[Path, Path] = {}  # real file -> the path it was found at
+    visited: set[str] = set()
+    pending = [vault]
+    while pending:
+        top = pending.pop(0)
+        if top != vault and (os.path.realpath(top) in visited or _outside(top, vault, follow_external, problems)):
+            continue
+        for folder, dirs, files in os.walk(top):
+            real = os.path.realpath(folder)
+            if real in visited:
+                dirs[:] = []
+                continue
+            visited.add(real)
+            shown = sorted(d for d in dirs if not d.startswith((".", "_")))
+            pending.extend(Path(folder) / d for d in shown if os.path.islink(os.path.join(folder, d)))
+            dirs[:] = [d for d in shown if not os.path.islink(os.path.join(folder, d))]
+            if Path(folder).name == "templates" and Path(folder) != vault:
+                continue
+            for name in sorted(files):
+                found = Path(folder) / name
+                if name.endswith(".md") and found.is_file() and not _outside(found, vault, follow_external, problems):
+                    notes.setdefault(found.resolve(), found)
+    return sorted(notes.values())
+
+
+def _outside(path: Path, vault: Path, follow_external: bool, problems: list[Problem]) -> bool:
+    """Whether ``path`` leads out of ``vault`` through a symbolic link and must be skipped (a problem says so)."""
+    if follow_external or path.resolve().is_relative_to(vault.resolve()):
+        return False
+    problems.append(Problem(str(path), None, f"is a symbolic link to {path.resolve()}, outside the notes folder; skipped",
+                            "move it into the notes folder, or set follow_external_symlinks = true in notecast.toml"))
+    return True
 
 
 def targets(note: Note, config: Config, chosen: tuple[str, ...] = ()) -> list[Platform]:
@@ -86,7 +129,7 @@ def compose(note: Note, doc: document.Document, platform: Platform, config: Conf
     folders = tuple(f for f in (config.templates, vault / "templates") if f and f.is_dir())
     draft = render(note, doc, platform, media=media, folders=folders, exclude_tags=config.exclude_tags, url=url,
                    unicode_bold=str(config.platform(platform.name).get("bold", "")).lower() == "unicode")
-    fitted = fit(draft.text, platform, where=str(note.path), read_more=url)
+    fitted = fit(draft.text, platform, where=str(note.path), read_more=url, max_posts=config.max_thread_posts)
 
     def post(text: str, media: tuple[Media, ...] = ()) -> Post:
         final = platform.finish(text)
@@ -126,7 +169,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
         platforms.get(name)
     report = Report()
     results, problems = report.results, report.failures
-    for path, vault in find(paths):
+    for path, vault in find(paths, follow_external=config.follow_external_symlinks, problems=problems):
         report.notes += 1
         try:
             note = read(path, timezone=config.timezone, platforms=known)
@@ -134,7 +177,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
             problems.extend(exc.problems)
             continue
         doc = document.parse(note.body, note.body_line)
-        media, findings = gather(note, doc, vault)
+        media, findings = gather(note, doc, vault, follow_external=config.follow_external_symlinks)
         report.findings.extend(findings)
         notices = tuple(f"{p.path}:{p.line}: {p.message}" for p in findings)
         try:

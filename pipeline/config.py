@@ -7,19 +7,21 @@ Secrets are never read from the file: only from the environment (see
 from __future__ import annotations
 
 import os
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from zoneinfo import ZoneInfo
 
-from .errors import UsageError
+from .errors import UsageError, shown
 
 if TYPE_CHECKING:
     from .platforms import Platform
 
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
-TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language"}
+TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language",
+            "follow_external_symlinks", "max_thread_posts"}
 COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility", "bold"}
 
 
@@ -35,6 +37,8 @@ class Config:
     ledger: Path = Path(".notecast/ledger.jsonl")
     language: str | None = None
     platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    follow_external_symlinks: bool = False  # notes and images whose symbolic links lead out of the vault
+    max_thread_posts: int = 25  # a note that becomes more posts than this is a warning in check
 
     def platform(self, name: str) -> Mapping[str, Any]:
         """The settings table of one platform, environment overrides applied."""
@@ -49,6 +53,82 @@ class Config:
         return tuple(n for n in names if _truthy(self.platform(n).get("enabled", True)))
 
 
+SECRET_WORDS = ("password", "passwd", "token", "secret", "key")
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+def _secret_like(key: str, declared: set[str], allowed: set[str]) -> bool:
+    """A declared secret, or an unknown key named like one (password, api_token…)."""
+    if key in declared:
+        return True
+    return key not in allowed and (key == "pass" or any(w in key.lower().split("_") for w in SECRET_WORDS))
+
+
+def _secret_problem(name: str, key: str, declared: set[str]) -> str:
+    """A secret found in the file, naming the environment variable(s) it belongs in (password -> app_password)."""
+    words = set(key.lower().split("_")) | ({"password"} if key.lower() in ("pass", "passwd") else set())
+    meant = [key] if key in declared else sorted(s for s in declared if words & set(s.split("_"))) or sorted(declared)
+    variables = " or ".join(f"NOTECAST_{name.upper()}_{s.upper()}" for s in meant or [key])
+    return (f"secret {key!r} in the file: secrets go only in the environment ({variables}); "
+            "remove it from the file")
+
+
+def _platform_values(table: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the values every platform shares (enabled, numbering, limit, visibility)."""
+    out = []
+    if "enabled" in table and not isinstance(table["enabled"], bool):
+        out.append(f"enabled must be true or false, not {shown(table['enabled'])}")
+    for key in ("limit", "max_characters"):
+        value = table.get(key)
+        if key in table and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            out.append(f"{key} must be a whole number of characters, at least 1, not {shown(value)}")
+    if "visibility" in table and table["visibility"] not in VISIBILITIES:
+        out.append(f"visibility {shown(table['visibility'])} is not one of {', '.join(VISIBILITIES)}")
+    numbering = table.get("numbering")
+    if isinstance(numbering, str) and numbering not in ("on", "off"):
+        out.extend(_numbering(numbering))
+    elif "numbering" in table and not isinstance(numbering, (str, bool)):
+        out.append(f"numbering must be on, off or a format such as '({{i}}/{{n}})', not {shown(numbering)}")
+    return out
+
+
+def _numbering(fmt: str) -> list[str]:
+    """A numbering format may use only {i} (the post) and {n} (how many), and must use {i}."""
+    fix = 'write e.g. numbering = "({i}/{n})"'
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(fmt) if name is not None]
+    except ValueError:
+        return [f"numbering {shown(fmt)} is not a format of {{i}} and {{n}}; {fix}"]
+    unknown = sorted({"{" + f + "}" for f in fields if f not in ("i", "n")})
+    if unknown:
+        return [f"numbering {shown(fmt)} is not a format of {{i}} and {{n}} (unknown: {', '.join(unknown)}); {fix}"]
+    try:
+        fmt.format(i=1, n=2)
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return [f"numbering {shown(fmt)} is not a format of {{i}} and {{n}}; {fix}"]
+    if "i" not in fields:
+        return [f"numbering {shown(fmt)} does not show the post's number {{i}}; {fix}"]
+    return []
+
+
+def _folders(data: Mapping[str, Any], root: Path) -> list[str]:
+    """notes and ledger must be inside the project folder; templates must name an existing folder."""
+    out = []
+    for key in ("notes", "ledger"):
+        value = data.get(key)
+        if isinstance(value, str) and not (root / value).resolve().is_relative_to(root):
+            out.append(f"{key} {shown(value)} is outside the project folder {root}; "
+                       f"give a path inside it, e.g. {key} = \"{'posts' if key == 'notes' else '.notecast/ledger.jsonl'}\"")
+    templates = data.get("templates")
+    if isinstance(templates, str):
+        folder = root / templates
+        if folder.exists() and not folder.is_dir():
+            out.append(f"templates {shown(templates)} is a file, not a folder; name the folder that holds your templates")
+        elif not folder.exists():
+            out.append(f"templates folder {shown(templates)} does not exist; create it, or remove the setting")
+    return out
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("0", "false", "no", "off", "")
@@ -56,9 +136,10 @@ def _truthy(value: Any) -> bool:
 
 
 def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] | None = None) -> Config:
-    """Load ``path`` (or ``./notecast.toml`` if it exists); report unknown keys, and secrets, as errors.
+    """Load ``path`` (or ``./notecast.toml`` if it exists); report unknown keys, bad values and secrets as errors.
 
-    ``registry`` (the installed platforms) says which settings each platform has and which are secret."""
+    ``registry`` (the installed platforms) says which settings each platform has and which are secret: a
+    secret found in the file is named by the environment variable it belongs in."""
     known_settings = {n: p.setting_keys for n, p in registry.items()} if registry is not None else None
     secrets = {n: {s.key for s in p.settings if s.secret} for n, p in (registry or {}).items()}
     explicit = path is not None
@@ -88,19 +169,23 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
             continue
         allowed = COMMON_PLATFORM_KEYS | (known_settings or {}).get(name, set())
         for key in table:
-            if known_settings is not None and key not in allowed:
+            if _secret_like(key, secrets.get(name, set()), allowed):
+                problems.append(_secret_problem(name, key, secrets.get(name, set())))
+            elif known_settings is not None and key not in allowed:
                 problems.append(f"unknown key {key!r} in [platforms.{name}] (known: {', '.join(sorted(allowed))})")
-    for name, table in platforms.items():
-        for key in table if isinstance(table, dict) else ():
-            if key in secrets.get(name, ()):
-                problems.append(f"secret {key!r} in the file: secrets go only in the environment "
-                                f"(NOTECAST_{name.upper()}_{key.upper()}); remove it from the file")
+        problems.extend(f"[platforms.{name}] {p}" for p in _platform_values(table))
     for key in ("notes", "templates", "timezone", "canonical_url", "ledger", "language"):
         if key in data and not isinstance(data[key], str):
             problems.append(f"{key} must be a string, not {type(data[key]).__name__}")
+    problems.extend(_folders(data, root))
     tags = data.get("exclude_tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         problems.append('exclude_tags must be a list of tags, e.g. exclude_tags = ["permanent-note", "draft"]')
+    most = data.get("max_thread_posts", 25)
+    if not isinstance(most, int) or isinstance(most, bool) or most < 1:
+        problems.append(f"max_thread_posts must be a whole number of posts, at least 1, not {shown(most)}")
+    if not isinstance(data.get("follow_external_symlinks", False), bool):
+        problems.append("follow_external_symlinks must be true or false")
     if isinstance(data.get("canonical_url"), str):
         try:
             data["canonical_url"].format(slug="s", stem="s", path="s")
@@ -129,4 +214,6 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
         ledger=rel(data.get("ledger"), root / ".notecast" / "ledger.jsonl"),
         language=data.get("language"),
         platforms=platforms,
+        follow_external_symlinks=data.get("follow_external_symlinks", False),
+        max_thread_posts=data.get("max_thread_posts", 25),
     )

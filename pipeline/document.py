@@ -8,7 +8,8 @@ a few Obsidian habits are added on top:
 * ``[[Note]]`` / ``[[Note|alias]]`` become their text, ``![[file.png|alt]]``
   an image; ``%%comments%%`` and HTML comments are dropped;
 * ``> [!note] Title`` blockquotes are callouts; ``==text==`` is a highlight;
-* ``:shortcode:`` emoji become emoji (outside code).
+* ``:shortcode:`` emoji become emoji where they stand as a word (outside
+  code, URLs and paths: ``10:30:00`` and ``user:x:1000`` stay as written).
 
 Every platform renders from this one value; nobody parses Markdown again.
 """
@@ -189,6 +190,8 @@ HASHTAG = re.compile(r"(?<![\w&/#])#([^\W\d_][\w/-]*|\d+[^\W\d][\w/-]*)")
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]+(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(?:\.[A-Za-z0-9-]+)+)?)(?<![.-])")
 BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"]+", re.I)
 IMAGE_SIZE = re.compile(r"^\d+(x\d+)?$")
+# A shortcode stands as a word: no letter or digit touches it (``:a::b:`` is two, ``a:b:c`` none).
+SHORTCODE = re.compile(r"(?<!\w):[^\s:]+:(?!\w)")
 
 
 def prepare(source: str) -> str:
@@ -420,9 +423,7 @@ def _task(item: Item) -> Item:
 def _text_spans(text: str, urls: bool = True) -> list[Inline]:
     """Split plain text into text, highlight, hashtag, mention and (bare URL) link spans; emojize shortcodes."""
     if ":" in text:
-        import emoji  # 26 ms to load its table: only text with a colon needs it
-
-        text = emoji.emojize(text, language="alias")
+        text = _emojize(text)
     out: list[Inline] = []
     pos = 0
     for match in HIGHLIGHT.finditer(text):
@@ -431,6 +432,19 @@ def _text_spans(text: str, urls: bool = True) -> list[Inline]:
         pos = match.end()
     out.extend(_tags(text[pos:], urls))
     return out
+
+
+def _emojize(text: str) -> str:
+    """``:rocket:`` as 🚀 where it stands as a word; a word holding a URL or a path stays as written."""
+    import emoji  # 26 ms to load its table: only text with a colon needs it
+
+    def word(match: re.Match) -> str:
+        found = match.group(0)
+        if "/" in found or "\\" in found:
+            return found
+        return SHORTCODE.sub(lambda m: emoji.emojize(m.group(0), language="alias"), found)
+
+    return re.sub(r"\S*:\S*", word, text)
 
 
 def _marks(spans: list[Inline]) -> list[Inline]:

@@ -34,6 +34,14 @@ class Problem:
         return f"{text}; {self.hint}" if self.hint else text
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters with "…", so a message quoting it stays one readable line."""
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]  # repr of the head only: a megabyte value is never copied whole
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 class NotecastError(Exception):
     """Base of every error notecast raises on purpose."""
 

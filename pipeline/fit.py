@@ -10,6 +10,7 @@ never cut. Length is only ever measured by the platform itself.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,10 +26,14 @@ SENTENCE_END = re.compile(
     r"(?:(?<=[.!?…。！？])|(?<=[.!?…。！？][\"'”’)\]」』）])|(?<=[.!?…。！？][\"'”’)\]」』）]{2}))\s+"
     r"|(?:(?<=[。！？])|(?<=[。！？][」』）”’]))(?=[^\s\"'”’)\]」』）。！？、，…])")
 WORD_GAP = re.compile(r"\s+")
+# A bare domain with a path (example.com/a) is looked for only where a word starts: tried at every
+# position, ``\S+`` would rescan the rest of a long word each time (quadratic in its length).
 ATOM = re.compile(
-    rf"{LINK_START}[^{LINK_END}]*{LINK_END}|(?:https?://|www\.)\S+|[#@＃][^\s]+|\S+\.[a-z]{{2,}}/\S*", re.I)
+    rf"{LINK_START}[^{LINK_END}]*{LINK_END}|(?:https?://|www\.)\S+|[#@＃][^\s]+"
+    rf"|(?<![^\s{LINK_END}])\S+\.[a-z]{{2,}}/\S*", re.I)
 HASHTAG_LINE = re.compile(r"^(?:[#＃][^\s#]+\s*)+$")
 NUMBERING = "{i}/{n}"
+MAX_POSTS = 25  # more posts than this in one thread is a warning (max_thread_posts in notecast.toml)
 KEEP_WITH_NEXT = re.compile(r"^(?![•◦▪>“]|\d+\. )[^\n]{1,100}(?<![.!?…。！？\"”’)\]])$")
 
 
@@ -41,8 +46,12 @@ class Fitted:
     comments: tuple[str, ...] = ()  # overflow sent as comments (policy "comment")
 
 
-def fit(draft: str, platform: Platform, *, where: str = "", read_more: str | None = None) -> Fitted:
-    """Fit ``draft`` to ``platform`` by its overflow policy; never return a post over the limit."""
+def fit(draft: str, platform: Platform, *, where: str = "", read_more: str | None = None,
+        max_posts: int = MAX_POSTS) -> Fitted:
+    """Fit ``draft`` to ``platform`` by its overflow policy; never return a post over the limit.
+
+    A thread (or a post and its comments) of more than ``max_posts`` posts carries a warning.
+    """
     sections = [s for s in map(_tidy, draft.split("\f")) if s]  # tidied apart: tidying would strip the \f
     if not sections:
         raise NoteError.at(where, None, f"{platform.name}: the rendered post is empty",
@@ -53,15 +62,25 @@ def fit(draft: str, platform: Platform, *, where: str = "", read_more: str | Non
     if (len(sections) == 1 or not threading) and platform.fits(whole):  # one post: post breaks do not apply
         return Fitted((whole,))
     if threading:
-        return Fitted(tuple(_thread(sections, platform, where, unfit=whole)))
+        posts = tuple(_thread(sections, platform, where, unfit=whole))
+        return Fitted(posts, _too_many(len(posts), max_posts, platform.name))
     if policy == "error":
         raise NoteError.at(where, None,
                            f"{platform.name}: the post is {platform.measure(whole)} characters, over the limit of {platform.limit}",
                            f"shorten the note, or set notecast: {{{platform.name}: {{overflow: truncate}}}}")
     if policy == "comment":
         parts = _split(whole, platform.fits, where, platform.name, unfit=whole)
-        return Fitted((parts[0],), (f"{platform.name}: the post continues in {len(parts) - 1} comment(s)",), tuple(parts[1:]))
+        notes = (f"{platform.name}: the post continues in {len(parts) - 1} comment(s)",)
+        return Fitted((parts[0],), notes + _too_many(len(parts), max_posts, platform.name), tuple(parts[1:]))
     return _truncate(whole, platform, where, read_more)
+
+
+def _too_many(count: int, most: int, name: str) -> tuple[str, ...]:
+    """A warning when a note becomes more posts than anyone will read in a row."""
+    if count <= most:
+        return ()
+    return (f"{name}: the note becomes {count} posts, more than {most}; "
+            "shorten it or split it into several notes (or raise max_thread_posts in notecast.toml)",)
 
 
 def _tidy(draft: str) -> str:
@@ -147,8 +166,12 @@ def _truncate(text: str, platform: Platform, where: str, read_more: str | None) 
 
 
 def _closing_words(text: str) -> str:
-    words = text.split()
-    return ("… " if len(words) > 6 else "") + " ".join(words[-6:])
+    """The last few words of ``text`` (at most 60 characters) to say where it was cut."""
+    words = text[-200:].split()
+    shown = " ".join(words[-6:])
+    if len(shown) > 60:
+        return "…" + shown[-59:]
+    return ("… " if len(words) > 6 or len(text) > 200 else "") + shown
 
 
 def _split_tail(text: str) -> tuple[str, str]:
@@ -245,7 +268,7 @@ class _Packer:
         # do not. Lengths only grow as pieces are added, so this takes the same pieces as adding them
         # one by one, with a few measures per post instead of one per piece.
         i, step = 0, 1 if level >= 3 else 0  # between words and graphemes only: few sentences fill a post
-        while i < len(pieces):
+        while i < len(pieces) and not (self.fill and self.posts):  # truncating: the rest is cut anyway
             if step <= 1:
                 piece_sep, piece = pieces[i]
                 self.add(piece, level + 1, piece_sep)
@@ -301,10 +324,12 @@ def _gaps(text: str, pattern: re.Pattern):
     or is no gap at all.
     """
     atoms = [m.span() for m in ATOM.finditer(text)] if ("/" in text or "#" in text or "@" in text or LINK_START in text or "." in text) else []
+    starts = [a for a, _ in atoms]  # in order and apart: the one atom that may hold a gap is found by bisection
     plain = simple(text)
     for match in pattern.finditer(text):
         start, end = match.span()
-        if any(a < start < b for a, b in atoms):
+        k = bisect_left(starts, start) - 1
+        if k >= 0 and start < atoms[k][1]:
             continue
         if not plain:
             if start == end:  # a break between two characters (after a CJK full stop)

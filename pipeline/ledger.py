@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .clock import SYSTEM, Clock, iso
-from .errors import UsageError
+from .errors import Problem, UsageError, shown
 from .publisher import Part, Receipt
 from .secrets import redact
 
 ERROR_CHARS = 400  # a ledger error says what went wrong and how to fix it; a server's whole answer is not kept
 
 VERSION = 1
+TEXT_FIELDS = ("event", "note", "platform", "edition")  # required, like the numbers "part" and "parts"
+OPTIONAL_TEXT = ("at", "key", "id", "url", "error", "created")
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,36 @@ class Ledger:
         self.path = Path(path)
         self.writable = writable
         self.clock = clock
-        self.entries: list[Entry] = list(read(self.path))
+        self.warnings: list[Problem] = []  # lines skipped because they are not well-formed entries
+        self.entries: list[Entry] = list(read(self.path, self.warnings))
         self.torn = False
+
+    def check_writable(self) -> None:
+        """Raise :class:`UsageError` unless the ledger can be appended to: call it before anything is sent.
+
+        Tries what :meth:`append` will do (create the folder, open the file for
+        appending) and undoes whatever it had to create.
+        """
+        if not self.writable:
+            return
+        made = [folder for folder in (self.path.parent, *self.path.parent.parents) if not folder.exists()]
+        existed = self.path.exists()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"{self.path}: error: the ledger cannot be written ({exc.strerror}); nothing was sent. "
+                             "Make it a writable file (remove a folder of that name, check the permissions) "
+                             "or set ledger in notecast.toml to another path") from None
+        finally:
+            if not existed and self.path.is_file() and self.path.stat().st_size == 0:
+                self.path.unlink()
+            for folder in made:  # innermost first
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
 
     def latest(self, note: str, platform: str) -> dict[str, dict[int, Entry]]:
         """For each edition of (note, platform): the newest entry of each part (a ``done`` one if any),
@@ -111,26 +141,55 @@ def _brief(error: str) -> str:
     return error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
 
 
-def read(path: Path) -> Iterator[Entry]:
-    """Every well-formed entry; a torn or foreign line is skipped."""
+def read(path: Path, warnings: list[Problem] | None = None) -> Iterator[Entry]:
+    """Every well-formed entry. A torn line (a crash mid-write, even inside a UTF-8 character) or a
+    foreign one (a merge leftover) is skipped; a JSON object that is not an entry (a hand edit with a
+    wrong type) is skipped with a warning in ``warnings``."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
         return
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: error: cannot read the ledger: {exc}; restore it from git") from None
-    for line in text.splitlines():
-        if not line.strip():
-            continue
+    except IsADirectoryError:
+        raise UsageError(f"{path}: error: cannot read the ledger: it is a folder; move the folder away, "
+                         "or set ledger in notecast.toml to a file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: error: cannot read the ledger: {exc.strerror}; restore it from git") from None
+    for number, raw in enumerate(data.split(b"\n"), 1):
         try:
-            data = json.loads(line)
-            yield Entry(event=data["event"], note=data["note"], platform=data["platform"], edition=data["edition"],
-                        part=int(data["part"]), parts=int(data["parts"]), at=data.get("at", ""),
-                        key=data.get("key", ""), id=data.get("id", ""), url=data.get("url", ""),
-                        extra=data.get("extra") or {}, error=data.get("error", ""), created=data.get("created", ""),
-                        doubt=bool(data.get("doubt")))
-        except (ValueError, KeyError, TypeError):
-            continue  # a line torn by a crash mid-write, or a merge leftover
+            item = json.loads(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError both
+            continue
+        if not isinstance(item, dict):
+            continue
+        entry, why = _entry(item)
+        if entry is not None:
+            yield entry
+        elif warnings is not None:
+            warnings.append(Problem(str(path), number, f"ledger line skipped: {why}",
+                                    "correct the line (see the README's ledger format) or remove it", "warning"))
+
+
+def _entry(data: dict) -> tuple[Entry | None, str]:
+    """An entry from one decoded line, or None and what is wrong with it."""
+    for name in TEXT_FIELDS:
+        if not isinstance(data.get(name), str):
+            return None, f'"{name}" must be text, not {shown(data.get(name), 40)}'
+    for name in ("part", "parts"):
+        value = data.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return None, f'"{name}" must be a whole number, not {shown(value, 40)}'
+    for name in OPTIONAL_TEXT:
+        if not isinstance(data.get(name, ""), str):
+            return None, f'"{name}" must be text, not {shown(data[name], 40)}'
+    extra = {} if data.get("extra") is None else data["extra"]
+    if not isinstance(extra, dict):
+        return None, f'"extra" must be a set of keys, not {shown(extra, 40)}'
+    if not isinstance(data.get("doubt", False), bool):
+        return None, f'"doubt" must be true or false, not {shown(data["doubt"], 40)}'
+    return Entry(event=data["event"], note=data["note"], platform=data["platform"], edition=data["edition"],
+                 part=data["part"], parts=data["parts"], at=data.get("at", ""), key=data.get("key", ""),
+                 id=data.get("id", ""), url=data.get("url", ""), extra=extra, error=data.get("error", ""),
+                 created=data.get("created", ""), doubt=data.get("doubt", False)), ""
 
 
 def _ends_with_newline(path: Path) -> bool:

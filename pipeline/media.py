@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import os
 import re
 from dataclasses import dataclass
 from io import BytesIO
@@ -15,6 +16,9 @@ from .notes import Note
 from .richtext import clean
 
 TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+# The first bytes of each image type (WebP: "RIFF", a 4-byte size, then "WEBP"), by file suffix.
+SIGNATURES = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+              ".gif": (b"GIF87a", b"GIF89a"), ".webp": (b"RIFF",)}
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,10 @@ def resolve(note: Note, src: str, vault: Path) -> Path | None:
     return candidate
 
 
-def gather(note: Note, doc: Document, vault: Path) -> tuple[tuple[Media, ...], list[Problem]]:
-    """The usable images of a note and a problem for each one that is not (or has no alt text)."""
+def gather(note: Note, doc: Document, vault: Path, *,
+           follow_external: bool = False) -> tuple[tuple[Media, ...], list[Problem]]:
+    """The usable images of a note and a problem for each one that is not (or has no alt text);
+    ``follow_external`` allows an image whose symbolic link leads out of the vault."""
     media, problems = [], []
     root = vault.resolve()
     for image in doc.images:
@@ -128,19 +134,47 @@ def gather(note: Note, doc: Document, vault: Path) -> tuple[tuple[Media, ...], l
             problems.append(Problem(*where, f"image {image.src} is a web address and is not attached",
                                     "download it next to the note", "warning"))
             continue
-        if not path.resolve().is_relative_to(root):
+        if not path.resolve().is_relative_to(root) and not (follow_external and _named_inside(path, vault)):
             problems.append(Problem(*where, f"image {image.src} is outside the notes folder",
-                                    "keep images inside the vault, e.g. in attachments/"))
+                                    "keep images inside the vault, e.g. in attachments/ (a symbolic link out of it "
+                                    "needs follow_external_symlinks = true in notecast.toml)"))
             continue
         if not path.is_file():
             problems.append(Problem(*where, f"image {image.src} not found",
                                     "check the file name, or remove the image from the note"))
+            continue
+        broken = _broken(path)
+        if broken:
+            problems.append(Problem(*where, f"image {image.src} {broken}",
+                                    "export the image again from its source, or remove it from the note"))
             continue
         if not image.alt:
             problems.append(Problem(*where, f"image {image.src} has no alt text",
                                     "describe it for people who cannot see it: ![a small plant growing](…)", "warning"))
         media.append(Media(_relative(path), clean(image.alt), image.line))
     return tuple(media), problems
+
+
+def _broken(path: Path) -> str:
+    """Why the image file cannot be what its name says (empty, or other bytes than its type's), or ""."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    if not head:
+        return "is an empty file (0 bytes)"
+    suffix = path.suffix.lower()
+    kind = TYPES.get(suffix, "").removeprefix("image/").upper()
+    if suffix in SIGNATURES and not (head.startswith(SIGNATURES[suffix])
+                                     and (suffix != ".webp" or head[8:12] == b"WEBP")):
+        return f"is not a {kind} image (its first bytes are {head[:8]!r})"
+    return ""
+
+
+def _named_inside(path: Path, vault: Path) -> bool:
+    """Whether ``path`` is inside ``vault`` by name (so only a symbolic link can lead it out)."""
+    return Path(os.path.normpath(path.absolute())).is_relative_to(os.path.normpath(vault.absolute()))
 
 
 def _relative(path: Path) -> Path:

@@ -18,11 +18,15 @@ from zoneinfo import ZoneInfo
 import frontmatter
 import yaml
 
-from .errors import NoteError, Problem
+from .errors import NoteError, Problem, shown
 
 ZETTEL_ID = re.compile(r"^\s*\d{8,14}\s*(?:[-–—:_|]\s*)?(?=\S)")
 NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags"}
 STATUSES = ("draft", "ready")
+# Front matter is a few dozen values; aliases nested in aliases (a "billion laughs") expand to
+# astronomically many, which notecast would copy into every request. Refused before they are built.
+MAX_VALUES = 10_000
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,10 @@ def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] 
         raw_title = None
     if raw_title is not None and not isinstance(raw_title, str):
         raw_title = str(raw_title)
+    for key in ("lang", "language"):
+        value = meta.get(key)
+        if value is not None and not (isinstance(value, str) and LANGUAGE.fullmatch(value.strip())):
+            problem(key, f"{key} {shown(value)} is not a language code", f"write one code, e.g. {key}: en or {key}: pt-BR")
     title = strip_zettel_id(raw_title) if raw_title else strip_zettel_id(path.stem.replace("-", " "))
     tags = _tags(meta.get("tags"), lambda m, h="": problem("tags", m, h))
     settings = _settings(meta.get("notecast"), timezone, platforms, problem)
@@ -89,7 +97,7 @@ def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] 
         try:
             note_date = date.fromisoformat(str(note_date).strip())
         except ValueError:
-            problem("date", f"date {note_date!r} is not a date", "write it as YYYY-MM-DD, e.g. 2023-03-01")
+            problem("date", f"date {shown(note_date)} is not a date", "write it as YYYY-MM-DD, e.g. 2023-03-01")
             note_date = None
     if problems:
         raise NoteError(*problems)
@@ -135,7 +143,13 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     handler = frontmatter.YAMLHandler()
     fm, _content = handler.split(rest)  # fm keeps the rest of the opening line: line k of fm is file line lead+1+k
     try:
-        meta = handler.load(fm) if fm.strip() else {}
+        meta = _load(fm) if fm.strip() else {}
+    except _TooMany as exc:
+        raise NoteError.at(path, lead + 1 + exc.line, f"front matter {exc.reason}",
+                           "write the values out instead of nesting &anchors and *aliases") from None
+    except RecursionError:
+        raise NoteError.at(path, lead + 1, "front matter is nested too deeply to read",
+                           "write it as plain key: value lines") from None
     except yaml.YAMLError as exc:
         # PyYAML marks an unclosed quote or bracket where it gave up (often the closing ---);
         # the line that opened it (context_mark) is the one to fix. A block mapping's context is
@@ -177,11 +191,77 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     return meta, body, body_start, key_lines
 
 
+class _TooMany(Exception):
+    """Front matter whose aliases expand to too many values, or refer to themselves."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _load(fm: str) -> Any:
+    """YAML front matter as Python values, refusing alias bombs before anything is built."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(fm)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _count(root)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _count(root) -> None:
+    """Raise :class:`_TooMany` if ``root`` expands (each alias as a copy) to more than MAX_VALUES values.
+
+    Each node is sized once (aliases share nodes), so this takes time in the
+    size of the text, not of the expansion; the line is that of the key whose
+    value crosses the limit.
+    """
+    sizes: dict[int, int] = {}
+    total = 0
+    pairs = root.value if isinstance(root, yaml.MappingNode) else [(root, None)]
+    for key, value in pairs:
+        total += _size(key, sizes) + (_size(value, sizes) if value is not None else 0)
+        if total > MAX_VALUES:
+            raise _TooMany(key.start_mark.line, f"expands to more than {MAX_VALUES:,} values "
+                           "(aliases nested in aliases)")
+
+
+def _size(node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` stands for with every alias expanded (iterative: no recursion limit)."""
+    stack, on_path = [(node, False)], set()
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        if key in sizes:
+            continue
+        if isinstance(current, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        children = [n for pair in current.value for n in pair] if isinstance(current, yaml.MappingNode) else current.value
+        if children_done:
+            on_path.discard(key)
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_VALUES + 1)
+            continue
+        if key in on_path:
+            raise _TooMany(current.start_mark.line, "has a value that contains itself (a recursive alias)")
+        on_path.add(key)
+        stack.append((current, True))
+        for child in children:
+            if id(child) in on_path:
+                raise _TooMany(child.start_mark.line, "has a value that contains itself (a recursive alias)")
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(node)]
+
+
 def _unreadable_value(fm: str) -> int | None:
     """The front matter line (0-based, as in ``fm``) of the first value YAML parses but cannot build."""
     try:
         root = yaml.compose(fm, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None
     pending = [root] if root is not None else []
     while pending:
@@ -203,7 +283,7 @@ def _tags(value: Any, problem) -> tuple[str, ...]:
     if isinstance(value, str):
         items = [t for t in re.split(r"[,\s]+", value) if t]
     elif isinstance(value, (list, tuple)):
-        if any(isinstance(t, (list, dict)) for t in value):
+        if any(isinstance(t, (list, dict, set)) for t in value):
             problem("each tag must be a single word, not a list or a set of keys", "write e.g. tags: [career, data-science]")
             return ()
         items = [str(t) for t in value if t is not None]
@@ -225,32 +305,35 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
     for key in block:
         if key not in NOTECAST_KEYS and key not in known:
             close = ", ".join(sorted(NOTECAST_KEYS | known))
-            problem(f"notecast.{key}", f"unknown key notecast.{key}", f"use one of: {close}")
+            problem(f"notecast.{key}", f"unknown key notecast.{shown(key)[1:-1]}", f"use one of: {close}")
     chosen = None
     if "platforms" in block:
         raw = block["platforms"]
         raw = [raw] if isinstance(raw, str) else raw
-        if not isinstance(raw, list):
-            problem("notecast.platforms", "notecast.platforms must be a list", "write e.g. platforms: [linkedin, bluesky]")
+        if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+            problem("notecast.platforms", "notecast.platforms must be a list of platform names",
+                    "write e.g. platforms: [linkedin, bluesky]")
         else:
             chosen = tuple(str(p).lower() for p in raw)
             for name in chosen:
                 if known and name not in known:
-                    problem("notecast.platforms", f"unknown platform {name!r} in notecast.platforms",
+                    problem("notecast.platforms", f"unknown platform {shown(name)} in notecast.platforms",
                             f"use one of: {', '.join(sorted(known))}")
-    status = str(block.get("status", "draft")).lower()
+    status = block.get("status", "draft")
+    status = status.lower() if isinstance(status, str) else status
     if status not in STATUSES:
-        problem("notecast.status", f"notecast.status {status!r} is not draft or ready", "write status: ready to publish it")
+        problem("notecast.status", f"notecast.status {shown(status)} is not draft or ready", "write status: ready to publish it")
+        status = "draft"
     publish_at = None
     if block.get("publish_at") is not None:
         try:
             publish_at = parse_when(block["publish_at"], tz)
         except ValueError:
-            problem("notecast.publish_at", f"publish_at {str(block['publish_at'])!r} is not a date",
+            problem("notecast.publish_at", f"publish_at {shown(str(block['publish_at']))} is not a date",
                     "write e.g. 2026-12-01T09:00:00+01:00")
     template = block.get("template")
     if template is not None and (not isinstance(template, str) or not re.fullmatch(r"[\w.-]+", template)):
-        problem("notecast.template", f"notecast.template {template!r} is not a template name",
+        problem("notecast.template", f"notecast.template {shown(template)} is not a template name",
                 "write a name such as essay (templates/essay.<platform>.j2)")
         template = None
     hashtags = _tags(block.get("hashtags"), lambda m, h="": problem("notecast.hashtags", m, h))
@@ -259,6 +342,11 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
         if not isinstance(value, dict):
             problem(f"notecast.{name}", f"notecast.{name} must be a set of keys", f"write e.g. {name}: {{overflow: error}}")
     overrides = {k: {str(a).lower(): b for a, b in v.items()} for k, v in overrides.items() if isinstance(v, dict)}
+    for name, table in overrides.items():
+        for key, value in table.items():
+            if not isinstance(value, (str, int, float, bool)):
+                problem(f"notecast.{name}", f"notecast.{name}.{shown(key)[1:-1]} must be a single value, not {shown(value)}",
+                        f"write e.g. {name}: {{overflow: error}}")
     return Settings(chosen, publish_at, status, template, hashtags, overrides)
 
 

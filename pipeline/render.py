@@ -13,13 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from . import document as d
-from .errors import NoteError
+from .errors import NoteError, shown
 from .notes import Note
 from .media import Media
 from .platforms import Platform
+from .sandbox import Sandbox, TooMuchOutput, capped, limit_filters
 
 CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡", "important": "❗", "warning": "⚠️",
                  "caution": "⚠️", "danger": "⛔", "error": "⛔", "bug": "🐞", "example": "📋", "quote": "❝",
@@ -138,8 +138,9 @@ def hashtag(tag: str, style: str) -> str:
 def environment(folders: tuple[Path, ...]):
     """A sandboxed Jinja environment over the user's folders, then the defaults."""
     loader = jinja2.FileSystemLoader([*map(str, folders), str(bundled("templates", "templates"))])
-    env = SandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
-                               keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+    env = Sandbox(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+                  keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+    limit_filters(env.filters)
     return env
 
 
@@ -187,14 +188,29 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
     names = template_names(note, platform)
     try:
         template = env.select_template(names)
-        text = template.render(context)
     except jinja2.TemplatesNotFound:
         line = note.lines.get("notecast.template") or note.lines.get("notecast")
         raise NoteError.at(note.path, line, f"no template {' or '.join(names)}",
                            f"create it in {folders[0] if folders else 'templates/'} or fix notecast.template") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise NoteError.at(exc.filename or exc.name or "template", exc.lineno, f"template syntax error: {exc.message}",
-                           "fix the template; see the README's template reference") from None
+        raise _syntax(exc) from None
+    text = _run(template, context)
+    return Draft(note, platform, clean_draft(text), media, tuple(warnings), url)
+
+
+def _run(template, context: dict) -> str:
+    """The template's output; any failure while it runs is an error naming the template file and line."""
+    try:
+        return capped(template, context)
+    except TooMuchOutput as exc:
+        raise NoteError.at(*exc.where, f"template tried something unsafe: {exc}",
+                           "templates may only build posts; look for a loop that writes too much") from None
+    except jinja2.TemplateSyntaxError as exc:  # in a template it includes or imports
+        raise _syntax(exc) from None
+    except jinja2.TemplateNotFound as exc:
+        where, line = _template_frame(exc)
+        raise NoteError.at(where, line, f"template error: no template {shown(exc.name)} to include or import",
+                           "create it in your templates folder, or fix the name") from None
     except jinja2.exceptions.SecurityError as exc:
         where, line = _template_frame(exc)
         raise NoteError.at(where, line, f"template tried something unsafe: {exc}",
@@ -203,10 +219,27 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
         where, line = _template_frame(exc)
         raise NoteError.at(where, line, f"template error: {exc.message}",
                            "check the name against the fields listed in the README's template reference") from None
-    except (TypeError, ValueError, AttributeError) as exc:
+    except RecursionError as exc:
         where, line = _template_frame(exc)
-        raise NoteError.at(where, line, f"template error: {exc}", "check the template's expressions") from None
-    return Draft(note, platform, clean_draft(text), media, tuple(warnings), url)
+        raise NoteError.at(where, line, "template error: a macro or include calls itself without end",
+                           "give the recursion a condition that stops it") from None
+    except MemoryError as exc:
+        where, line = _template_frame(exc)
+        raise NoteError.at(where, line, "template error: the template ran out of memory",
+                           "templates may only build posts; look for a loop or repetition that grows") from None
+    except Exception as exc:  # a template is code: {{ 1/0 }}, int('x'), a filter given the wrong type…
+        where, line = _template_frame(exc)
+        raise NoteError.at(where, line, f"template error: {type(exc).__name__}: {_short(str(exc))}",
+                           "check the template's expressions") from None
+
+
+def _syntax(exc) -> NoteError:
+    return NoteError.at(exc.filename or exc.name or "template", exc.lineno, f"template syntax error: {exc.message}",
+                        "fix the template; see the README's template reference")
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def clean_draft(text: str) -> str:

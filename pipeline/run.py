@@ -126,9 +126,10 @@ def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple
     Notes that cannot be composed, images missing or without alt text, what fitting had to do
     (a LinkedIn post cut short), notes edited after they were published and posts in doubt.
     """
-    found = survey(paths, config, clock, Ledger(config.ledger, writable=False, clock=clock))
+    ledger = Ledger(config.ledger, writable=False, clock=clock)
+    found = survey(paths, config, clock, ledger)
     report = found.report
-    problems = report.failures + report.findings
+    problems = report.failures + report.findings + ledger.warnings
     for composed in report.results:
         problems.extend(Problem(str(composed.note.path), None, w, level="warning")
                         for w in composed.warnings if not w.startswith(f"{composed.note.path}:"))
@@ -159,6 +160,8 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
     ledger = Ledger(config.ledger, writable=not dry_run, clock=clock)
     found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish)
     needed = dict.fromkeys(p.composed.platform.name for p in found.publications if p.actionable)
+    if needed:
+        ledger.check_writable()
     publishers, adapters, unset = _publishers(needed, found.config, clock, dry_run)
     outcomes, refusals = [], []
     with ledger.lock():

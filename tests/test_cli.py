@@ -163,6 +163,50 @@ def test_check_bad_vault(bad_vault):
         assert "; " in line, f"every problem carries a hint: {line}"
 
 
+@pytest.fixture
+def linked_vault(tmp_path: Path) -> Path:
+    """A vault with symbolic links: a folder and a note leading out of it, a folder inside it, a loop."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.md").write_text("---\ntitle: Secret\n---\nNot for posting.\n", encoding="utf-8")
+    (tmp_path / "outside" / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    v = tmp_path / "vault"
+    (v / "real").mkdir(parents=True)
+    (v / "real" / "a.md").write_text("---\ntitle: A\n---\nA note. ![a picture](../pic.png)\n", encoding="utf-8")
+    (v / "inside").symlink_to("real")
+    (v / "real" / "loop").symlink_to("..")
+    (v / "away").symlink_to("../outside")
+    (v / "secret.md").symlink_to("../outside/secret.md")
+    (v / "pic.png").symlink_to("../outside/pic.png")
+    return v
+
+
+def test_symlinks_out_of_the_vault_are_reported_and_skipped(linked_vault):
+    done = notecast("check", ".", cwd=linked_vault)
+    assert done.returncode == 1
+    errors = {(p["path"], p["line"]): p["message"] for p in problems(done.stdout) if p["level"] == "error"}
+    assert set(errors) == {("away", None), ("secret.md", None), ("real/a.md", "4")}, done.stdout
+    assert "symbolic link" in errors[("away", None)] and "outside the notes folder" in errors[("secret.md", None)]
+    assert "checked 1 note(s)" in done.stderr  # real/a.md once, though inside/ and the loop lead to it again
+
+
+def test_follow_external_symlinks_allows_them(linked_vault):
+    (linked_vault / "notecast.toml").write_text("follow_external_symlinks = true\n", encoding="utf-8")
+    done = notecast("check", ".", cwd=linked_vault)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "checked 2 note(s): 0 error(s)" in done.stderr  # real/a.md, and secret.md (away/secret.md is the same)
+
+
+def test_check_warns_about_a_hand_edited_ledger_line(tmp_path):
+    (tmp_path / "n.md").write_text("---\ntitle: n\n---\nA note.\n", encoding="utf-8")
+    (tmp_path / ".notecast").mkdir()
+    line = '{"v":1,"at":"","event":"done","note":"n.md","platform":"x","edition":{},"part":0,"parts":1}'
+    (tmp_path / ".notecast" / "ledger.jsonl").write_bytes(line.encode() + b'\n{"v":1,"event":"in\xc3')
+    done = notecast("check", "n.md", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ('.notecast/ledger.jsonl:1: warning: ledger line skipped: "edition" must be text, not {}' in done.stdout)
+    assert "ledger.jsonl:2" not in done.stdout  # a torn last line is skipped quietly
+
+
 def test_check_keeps_going_after_a_bad_note(bad_vault):
     """The note after every bad one is still checked: its own problem is reported."""
     (bad_vault / "zz-late.md").write_text("---\ntitle: late\nnotecast:\n  status: maybe\n---\nx\n", encoding="utf-8")
@@ -244,6 +288,13 @@ def test_length(platform, text, length, limit):
 def test_length_over_the_limit():
     done = notecast("length", "--platform", "x", stdin="a" * 281)
     assert json.loads(done.stdout) == {"platform": "x", "length": 281, "limit": 280, "fits": False}
+
+
+def test_length_refuses_invalid_utf8():
+    done = subprocess.run([sys.executable, "-m", "pipeline", "length", "--platform", "x"], cwd=ROOT,
+                          input=b"caf\xe9 au lait", env=env(), capture_output=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == b""
+    assert b"<stdin>: error: invalid UTF-8 at byte 3 (0xe9)" in done.stderr and b"Traceback" not in done.stderr
 
 
 # ---- render --format json --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Configuration: defaults, notecast.toml, --config, environment overrides, unknown keys, secrets."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def test_file_in_the_current_folder_is_found(tmp_path, monkeypatch):
 
 
 def test_every_key(tmp_path):
+    (tmp_path / "tpl").mkdir()
     cfg = load(tmp_path, """
 notes = "vault/posts"
 templates = "tpl"
@@ -188,10 +190,74 @@ def test_bad_values_are_reported(tmp_path, text, word):
     assert word in str(caught.value)
 
 
-def test_bad_platform_values_are_usage_errors(tmp_path):
-    cfg = load(tmp_path, '[platforms.x]\nlimit = "lots"\noverflow = "explode"\n')
+def test_bad_platform_values_are_usage_errors(tmp_path, monkeypatch):
+    cfg = load(tmp_path, '[platforms.x]\noverflow = "explode"\n')
     with pytest.raises(UsageError):
         platforms.get("x").configure(cfg.platform("x"))
+    monkeypatch.setenv("NOTECAST_X_LIMIT", "lots")  # the environment is read after the file is checked
+    with pytest.raises(UsageError):
+        platforms.get("x").configure(load(tmp_path, "").platform("x"))
+
+
+@pytest.mark.parametrize("text, words", [
+    ('ledger = "../elsewhere/ledger.jsonl"\n', "ledger '../elsewhere/ledger.jsonl' is outside the project folder"),
+    ('ledger = "/tmp/ledger.jsonl"\n', "ledger '/tmp/ledger.jsonl' is outside the project folder"),
+    ('notes = "/"\n', "notes '/' is outside the project folder"),
+    ('notes = "../.."\n', "notes '../..' is outside the project folder"),
+    ('templates = "notecast.toml"\n', "templates 'notecast.toml' is a file, not a folder"),
+    ('templates = "nowhere"\n', "templates folder 'nowhere' does not exist"),
+    ('[platforms.x]\nnumbering = "{i}/{n} {total}"\n', "not a format of {i} and {n} (unknown: {total})"),
+    ('[platforms.x]\nnumbering = "{0}"\n', "(unknown: {0})"),
+    ('[platforms.x]\nnumbering = "{i"\n', "is not a format of {i} and {n}"),
+    ('[platforms.x]\nnumbering = "{n} posts"\n', "does not show the post's number {i}"),
+    ('[platforms.x]\nnumbering = 3\n', "numbering must be on, off or a format"),
+    ('[platforms.x]\nlimit = 0\n', "[platforms.x] limit must be a whole number of characters, at least 1, not 0"),
+    ('[platforms.x]\nlimit = -5\n', "limit must be a whole number"),
+    ('[platforms.x]\nlimit = "lots"\n', "limit must be a whole number"),
+    ('[platforms.mastodon]\nmax_characters = 0\n', "[platforms.mastodon] max_characters must be a whole number"),
+    ('[platforms.mastodon]\nvisibility = "everyone"\n', "visibility 'everyone' is not one of public, unlisted, private, direct"),
+    ('[platforms.bluesky]\nenabled = "yes"\n', "[platforms.bluesky] enabled must be true or false, not 'yes'"),
+    ('max_thread_posts = 0\n', "max_thread_posts must be a whole number"),
+    ('follow_external_symlinks = "yes"\n', "follow_external_symlinks must be true or false"),
+])
+def test_bad_settings_name_their_key(tmp_path, text, words):
+    with pytest.raises(UsageError) as caught:
+        load(tmp_path, text)
+    assert words in str(caught.value) and caught.value.exit_code == 2
+    assert str(caught.value).count("\n") == 0  # one problem, one line
+
+
+def test_good_settings_pass(tmp_path):
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "notes").mkdir()
+    cfg = load(tmp_path, 'notes = "notes"\ntemplates = "tpl"\nledger = "./state/l.jsonl"\nmax_thread_posts = 40\n'
+                         'follow_external_symlinks = true\n[platforms.x]\nnumbering = "({i}/{n})"\nlimit = 1\n'
+                         '[platforms.mastodon]\nvisibility = "direct"\nenabled = false\n')
+    assert cfg.max_thread_posts == 40 and cfg.follow_external_symlinks is True
+
+
+@pytest.mark.parametrize("platform, key, variable", [
+    ("bluesky", "password", "NOTECAST_BLUESKY_APP_PASSWORD"),
+    ("bluesky", "pass", "NOTECAST_BLUESKY_APP_PASSWORD"),
+    ("mastodon", "access_token", "NOTECAST_MASTODON_TOKEN"),
+    ("linkedin", "api_token", "NOTECAST_LINKEDIN_TOKEN"),
+    ("x", "token", "NOTECAST_X_ACCESS_TOKEN"),
+    ("x", "secret", "NOTECAST_X_ACCESS_SECRET or NOTECAST_X_API_SECRET"),
+    ("linkedin", "client_secret", "NOTECAST_LINKEDIN_TOKEN"),
+])
+def test_a_secret_under_another_name_names_the_real_variable(tmp_path, platform, key, variable):
+    with pytest.raises(UsageError) as caught:
+        load(tmp_path, f'[platforms.{platform}]\n{key} = "hunter2-value"\n')
+    message = str(caught.value)
+    assert f"secret '{key}' in the file" in message and f"({variable})" in message
+    assert "unknown key" not in message and "hunter2-value" not in message
+
+
+def test_secret_names_come_from_the_platforms_declared_settings(tmp_path):
+    path = write(tmp_path, '[platforms.x]\npassword = "p"\n')
+    pin = dataclasses.replace(platforms.get("x"), settings=(platforms.Setting("pin", secret=True),))
+    with pytest.raises(UsageError, match=r"\(NOTECAST_X_PIN\)"):
+        config.load(path, registry={"x": pin})
 
 
 def test_an_empty_environment_variable_does_not_override_the_file(tmp_path, monkeypatch):

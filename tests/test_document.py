@@ -179,6 +179,19 @@ def test_emoji_shortcodes():
     assert d.plain(para.spans) == "Shipped 🚀 🎉 with :rocket: left alone, and :not_an_emoji: too."
 
 
+@pytest.mark.parametrize("source, shown", [
+    ("a:b:c and user:x:1000 at 10:30:00", "a:b:c and user:x:1000 at 10:30:00"),
+    ("x:rocket: and :rocket:y stay", "x:rocket: and :rocket:y stay"),
+    (":rocket:", "🚀"),
+    ("(:rocket:), :tada:! and :rocket::tada:", "(🚀), 🎉! and 🚀🎉"),
+    ("see https://example.com/:rocket:/x and docs/:tada:/a.md", "see https://example.com/:rocket:/x and docs/:tada:/a.md"),
+    ("Ends with a shortcode :tada:", "Ends with a shortcode 🎉"),
+])
+def test_emoji_shortcodes_only_as_words(source, shown):
+    (para,) = parse(source).blocks
+    assert d.plain(para.spans) == shown
+
+
 def test_code_blocks_keep_their_text():
     source = "```python\ndef f(x):\n    # not a heading\n    return x ** 2  # :rocket: [link](x)\n```\n\n    indented code\n"
     fence, indented = parse(source).blocks

@@ -516,3 +516,33 @@ def test_linkedin_comment_policy_gives_comments():
     assert all(platform.fits(p) for p in (*fitted.posts, *fitted.comments))
     assert " ".join((*fitted.posts, *fitted.comments)).split() == ESSAY.split()
     assert "comment" in fitted.warnings[0]
+
+
+# ---- hostile sizes: long runs without spaces, enormous threads ----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["linkedin", "x", "bluesky", "mastodon"])
+def test_a_megabyte_without_spaces_fits_in_seconds(name):
+    """Regression: ATOM's bare-domain pattern rescanned the rest of a long word at every position
+    (160,000 characters took 21 s; a megabyte never finished)."""
+    import time
+
+    platform = {**PLATFORMS, "linkedin": linkedin.platform}[name]
+    draft = ("lorem.ipsum,dolor;sit/amet" * 40_000)[:1_000_000]
+    start = time.perf_counter()
+    fitted = fit(draft, platform, where=NOTE)
+    assert time.perf_counter() - start < 60  # 1-6 s on 2 idle cores (X the slowest); quadratic took minutes
+    assert all(platform.fits(p) for p in fitted.posts)
+    if platform.threads:
+        assert "".join(fitted.posts) == draft
+        assert any("more than 25" in w and NOTE not in w for w in fitted.warnings)
+
+
+def test_an_enormous_thread_is_a_warning():
+    draft = "\n\n".join(f"Paragraph {i} " + "word " * 50 for i in range(30))
+    fitted = fit(draft, x.platform, where=NOTE)
+    assert len(fitted.posts) > 25
+    (warning,) = fitted.warnings
+    assert f"becomes {len(fitted.posts)} posts, more than 25" in warning and "max_thread_posts" in warning
+    assert not fit(draft, x.platform, where=NOTE, max_posts=len(fitted.posts)).warnings
+    assert not fit("\n\n".join(draft.split("\n\n")[:5]), x.platform).warnings

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -73,6 +74,78 @@ def test_two_runs_never_publish_at_once(tmp_path):
 
 def test_an_unreadable_ledger_is_a_clear_error(tmp_path):
     path = tmp_path / "ledger.jsonl"
-    path.write_bytes(b"\xff\xfe not utf-8")
+    path.mkdir()  # a folder where the ledger should be
     with pytest.raises(UsageError, match="cannot read the ledger"):
         Ledger(path)
+
+
+def test_a_last_line_torn_inside_a_utf8_character_is_skipped(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    good = entry("done", id="1", error="café").to_json().encode()
+    path.write_bytes(good + b"\n" + entry("intent", part=1, error="café").to_json().encode()[:-3])  # torn in "é"
+    assert path.read_bytes()[-1:] == b"\xc3"
+    ledger = Ledger(path)
+    assert [e.id for e in ledger.entries] == ["1"] and ledger.warnings == []
+    ledger.append(entry("done", part=1, id="2"))
+    assert [e.id for e in read(path)] == ["1", "2"]
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"edition": {}}, '"edition" must be text, not {}'),
+    ({"note": 12}, '"note" must be text, not 12'),
+    ({"part": "0"}, '"part" must be a whole number'),
+    ({"part": True}, '"part" must be a whole number'),
+    ({"parts": 1.5}, '"parts" must be a whole number'),
+    ({"extra": []}, '"extra" must be a set of keys, not []'),
+    ({"url": ["x" * 500]}, '"url" must be text, not ['),
+    ({"doubt": "yes"}, '"doubt" must be true or false'),
+    ({"event": None}, '"event" must be text, not None'),
+])
+def test_a_hand_edited_line_of_the_wrong_type_is_skipped_with_a_warning(tmp_path, change, words):
+    path = tmp_path / "ledger.jsonl"
+    bad = {**json.loads(entry("done", id="2").to_json()), **change}
+    path.write_text(f"{entry('intent').to_json()}\n{json.dumps(bad)}\n{entry('done', id='3').to_json()}\n")
+    ledger = Ledger(path)
+    assert [e.id for e in ledger.entries] == ["", "3"]
+    (warning,) = ledger.warnings
+    assert (warning.path, warning.line, warning.level) == (str(path), 2, "warning")
+    assert words in warning.message and warning.hint and len(warning.message) < 150
+
+
+def test_check_writable_passes_and_leaves_nothing_behind(tmp_path):
+    path = tmp_path / "state" / "deeper" / "ledger.jsonl"
+    Ledger(path).check_writable()
+    assert not (tmp_path / "state").exists()
+    ledger = Ledger(path)
+    ledger.append(entry("intent"))
+    ledger.check_writable()
+    assert [e.event for e in read(path)] == ["intent"]
+    Ledger(tmp_path / "x" / "ledger.jsonl", writable=False).check_writable()  # a dry run writes nothing
+
+
+def test_check_writable_refuses_a_folder_in_the_ledgers_place(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    ledger = Ledger(path)
+    path.mkdir()  # a folder made where the ledger should be, after it was read (reading one fails too)
+    with pytest.raises(UsageError, match=r"ledger.jsonl: error: the ledger cannot be written .*nothing was sent"):
+        ledger.check_writable()
+    assert path.is_dir()
+
+
+def test_check_writable_refuses_a_file_in_the_folders_place(tmp_path):
+    (tmp_path / "state").write_text("not a folder")
+    with pytest.raises(UsageError, match="the ledger cannot be written"):
+        Ledger(tmp_path / "state" / "ledger.jsonl").check_writable()
+    assert (tmp_path / "state").read_text() == "not a folder"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_check_writable_refuses_a_read_only_folder(tmp_path):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(UsageError, match="Permission denied"):
+            Ledger(folder / "ledger.jsonl").check_writable()
+    finally:
+        folder.chmod(0o755)

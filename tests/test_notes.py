@@ -304,3 +304,72 @@ def test_extra_hashtags_from_the_notecast_block(tmp_path):
                 platforms=PLATFORMS)
     assert note.settings.hashtags == ("buildinpublic",)
     assert _hashtags(note, ()) == "#career #buildinpublic"
+
+
+# ---- hostile front matter: alias bombs, wrong types, huge values --------------------------------------
+
+
+def billion_laughs(key: str = "title", levels: int = 9) -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        prev, name = chr(ord("a") + level - 1), chr(ord("a") + level)
+        lines.append(f"{name}: &{name} [" + ", ".join(f"*{prev}" for _ in range(9)) + "]")
+    last = chr(ord("a") + levels - 1)
+    return "\n".join(lines) + f"\n{key}: *{last}\n"
+
+
+@pytest.mark.parametrize("key", ["title", "tags", "notecast", "anything"])
+def test_alias_bomb_is_refused_at_once(tmp_path, key):
+    import time
+
+    start = time.perf_counter()
+    found = problem_of(write(tmp_path, "---\n" + billion_laughs(key) + "---\nbody\n"), platforms=PLATFORMS)
+    assert time.perf_counter() - start < 0.5
+    assert "expands to more than 10,000 values" in found.message and "alias" in found.hint
+    assert found.line == 6  # e: 9**5 values, the first key over the limit
+    assert len(str(found)) < 300
+
+
+def test_aliases_in_moderation_are_fine(tmp_path):
+    note = read(write(tmp_path, "---\ntitle: &t Hello\nbase: &b [career, data]\ntags: *b\nalt: *t\n---\nx\n"))
+    assert note.title == "Hello" and note.tags == ("career", "data")
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    found = problem_of(write(tmp_path, "---\ntitle: t\nloop: &a [x, *a]\n---\nbody\n"))
+    assert "contains itself" in found.message and found.line == 3
+
+
+def test_deeply_nested_front_matter_is_refused(tmp_path):
+    found = problem_of(write(tmp_path, "---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\nbody\n"))
+    assert found.line == 2 and len(str(found)) < 300
+
+
+@pytest.mark.parametrize("front, line, words", [
+    ("lang: [en, {x: 1}]", 3, "lang [\'en\', {\'x\': 1}] is not a language code"),
+    ("language: {a: 1}", 3, "is not a language code"),
+    ("lang: 12", 3, "is not a language code"),
+    ("title: {a: 1}", 3, "title must be text"),
+    ("tags: [{x: 1}]", 3, "single word"),
+    ("notecast:\n  platforms: [{x: 1}]", 4, "list of platform names"),
+    ("notecast:\n  status: {a: 1}", 4, "is not draft or ready"),
+    ("notecast:\n  mastodon: {content_warning: {a: 1}}", 4, "notecast.mastodon.content_warning must be a single value"),
+])
+def test_front_matter_of_the_wrong_type(tmp_path, front, line, words):
+    found = problem_of(write(tmp_path, f"---\ntitle: t\n{front}\n---\nbody\n".replace("title: t\ntitle", "title")),
+                       platforms=PLATFORMS)
+    assert words in found.message
+    assert found.line == (line - 1 if front.startswith("title") else line)
+
+
+def test_language_codes_are_fine(tmp_path):
+    for code in ("en", "pt-BR", "zh-Hant", "ast"):
+        assert read(write(tmp_path, f"---\nlang: {code}\n---\nx\n")).meta["lang"] == code
+
+
+@pytest.mark.parametrize("front", ["date: " + "9" * 5000, "notecast:\n  status: " + "x" * 5000,
+                                   "notecast:\n  publish_at: " + "y" * 5000, "notecast:\n  " + "k" * 1000 + ": 1",
+                                   "lang: " + "z" * 5000])
+def test_a_huge_value_is_quoted_short(tmp_path, front):
+    found = problem_of(write(tmp_path, f"---\ntitle: t\n{front}\n---\nbody\n"), platforms=PLATFORMS)
+    assert len(found.message) < 200 and not any(c * 100 in found.message for c in "9xykz")

@@ -486,3 +486,87 @@ def test_code_keeps_its_text(odd_report):
     code = {c.platform.name: c for c in odd_report.results if c.note.path.name == "code-heavy.md"}
     text = "\n".join(p.text for p in code["mastodon"].posts)
     assert "return {'a': [x ** 2 for _ in range(3)]}  # :rocket: %% [x](y)" in text
+
+
+@pytest.mark.parametrize("name, data, why", [
+    ("empty.png", b"", "is an empty file (0 bytes)"),
+    ("text.png", b"hello, I am text", "is not a PNG image"),
+    ("png.jpg", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not a JPEG image"),
+    ("riff.webp", b"RIFF\x00\x00\x00\x00WAVEfmt ", "is not a WEBP image"),
+    ("jpeg.gif", b"\xff\xd8\xff\xe0\x00\x10JFIF", "is not a GIF image"),
+])
+def test_broken_image_is_an_error(tmp_path, name, data, why):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / name).write_bytes(data)
+    (notes / "a.md").write_text(f"---\ntitle: Pic\n---\nText.\n\n![a picture]({name})\n", encoding="utf-8")
+    report = compose_all([notes], Config(), ("mastodon",))
+    (problem,) = report.findings
+    assert (problem.path, problem.line, problem.level) == (str(notes / "a.md"), 6, "error")
+    assert f"image {name} {why}" in problem.message and problem.hint
+    assert report.results and not report.results[0].posts[0].media  # the note goes on without it
+
+
+@pytest.mark.parametrize("name, data", [
+    ("ok.png", b"\x89PNG\r\n\x1a\n"), ("ok.jpeg", b"\xff\xd8\xff\xdb"), ("ok.gif", b"GIF89a\x01\x00"),
+    ("ok.webp", b"RIFF\x24\x00\x00\x00WEBPVP8 "),
+])
+def test_images_of_the_type_their_name_says_are_attached(tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "a.md").write_text(f"---\ntitle: Pic\n---\n![a picture]({name})\n", encoding="utf-8")
+    report = compose_all([tmp_path], Config(), ("mastodon",))
+    assert not report.findings and report.results[0].posts[0].media[0].path.name == name
+
+
+# ---- templates that fail while rendering ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source, words", [
+    ("{{ 1/0 }}", "ZeroDivisionError"),
+    ("{% include 'missing.j2' %}", "no template 'missing.j2' to include"),
+    ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "calls itself"),
+    ("{% for i in range(10**9) %}{% endfor %}", "too large"),
+    ("{% for i in range(200000) %}{% endfor %}", "Range too big"),
+    ("{{ 'x' * 10**9 }}", "too large"),
+    ("{{ [1, 2] * 10**9 }}", "too large"),
+    ("{{ 10 ** 10000000 }}", "too large"),
+    ("{{ '%999999999d' % 1 }}", "too large"),
+    ("{{ '%999999999d' | format(1) }}", "too large"),
+    ("{{ '{:>999999999}'.format(1) }}", "too large"),
+    ("{{ 'x'.center(10**9) }}", "too large"),
+    ("{{ 'x' | center(10**9) }}", "too large"),
+    ("{{ [1] | batch(10**9, 0) | list }}", "too large"),
+    ("{{ ('x' * 999999).join(range(99999)) }}", "too large"),
+    ("{% set ns = namespace(s='xx') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "too large"),
+    ("{% for i in range(100000) %}{% for j in range(1000) %}{{ 'x' * 1000 }}{% endfor %}{% endfor %}", "wrote more than"),
+    ("{{ int('x') }}", "undefined"),
+    ("{{ title | int + 'x' }}", "TypeError"),
+])
+def test_a_template_that_fails_while_rendering_names_its_line(tmp_path, source, words):
+    import time
+
+    start = time.perf_counter()
+    problem = template_problem(tmp_path, "{{ title }}\n\n" + source + "\n")
+    assert time.perf_counter() - start < 5
+    assert problem.line == 3, problem
+    assert words in problem.message and problem.hint
+    assert len(problem.message) < 300
+
+
+def test_a_failing_template_stops_only_its_note_and_platform(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "b.md").write_text("---\ntitle: Other\nnotecast:\n  template: plain\n---\nFine.\n", encoding="utf-8")
+    (notes / "templates").mkdir()
+    (notes / "templates" / "linkedin.j2").write_text("{{ 1/0 }}\n", encoding="utf-8")
+    (notes / "templates" / "plain.j2").write_text("{{ title }}: {{ body }}\n", encoding="utf-8")
+    report = compose_one([notes], chosen=("linkedin", "x"))
+    assert [(Path(p.path).name, p.line) for p in report.failures] == [("linkedin.j2", 1)]
+    assert sorted((c.note.path.name, c.platform.name) for c in report.results) == [
+        ("a.md", "x"), ("b.md", "linkedin"), ("b.md", "x")]
+
+
+def test_a_long_note_still_renders_in_full(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "a.md").write_text("---\ntitle: Long\n---\n" + "word " * 400_000 + "\n", encoding="utf-8")
+    report = compose_one([notes], chosen=("mastodon",))
+    assert not report.failures and len(report.results[0].posts) > 25
