@@ -6,19 +6,20 @@ every note is collected rather than stopping at the first.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from . import document, platforms
+from . import document, platforms, versions
 from .config import Config
 from .errors import NoteError, Problem, UsageError
 from .fit import fit
 from .notes import Note, read
 from .platforms import Platform
 from .media import Media, gather
-from .render import render
+from .render import CALLOUT_ICONS, render
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Composed:
     warnings: tuple[str, ...] = ()
     comments: tuple[Post, ...] = ()
     url: str | None = None
+    source: str = "body"  # where this platform's text comes from (per-platform wording)
 
 
 def find(paths: Iterable[str | Path], *, follow_external: bool = False,
@@ -123,8 +125,8 @@ def canonical_url(note: Note, config: Config, vault: Path) -> str | None:
 
 
 def compose(note: Note, doc: document.Document, platform: Platform, config: Config, vault: Path,
-            media: tuple[Media, ...] = (), notices: tuple[str, ...] = ()) -> Composed:
-    """Render and fit one note for one platform."""
+            media: tuple[Media, ...] = (), notices: tuple[str, ...] = (), source: str = "body") -> Composed:
+    """Render and fit one note (the Document of its text for this platform) for one platform."""
     url = canonical_url(note, config, vault)
     folders = tuple(f for f in (config.templates, vault / "templates") if f and f.is_dir())
     draft = render(note, doc, platform, media=media, folders=folders, exclude_tags=config.exclude_tags, url=url,
@@ -137,7 +139,30 @@ def compose(note: Note, doc: document.Document, platform: Platform, config: Conf
 
     posts = tuple(post(text, draft.media if i == 0 else ()) for i, text in enumerate(fitted.posts))
     comments = tuple(post(text) for text in fitted.comments)
-    return Composed(note, platform, posts, notices + draft.warnings + fitted.warnings, comments, url)
+    return Composed(note, platform, posts, notices + draft.warnings + fitted.warnings, comments, url, source)
+
+
+def version(note: Note, doc: document.Document, media: tuple[Media, ...], platform: Platform, vault: Path,
+            config: Config, report: "Report") -> tuple[versions.Version, tuple[Media, ...]]:
+    """The text one platform gets of a note, and its images: the front matter's ``text`` for it, or the
+    body with its platform callouts selected. Problems only this version has go to ``report``."""
+    known = frozenset(platforms.registry())
+    text = note.settings.overrides.get(platform.name, {}).get("text")
+    if isinstance(text, str):
+        line = note.lines.get(f"notecast.{platform.name}") or note.lines.get("notecast") or 1
+        chosen = versions.Version(document.parse(text, line), f"front matter notecast.{platform.name}.text")
+        own, findings = gather(note, chosen.document, vault, follow_external=config.follow_external_symlinks)
+        report.findings.extend(dataclasses.replace(p, platform=platform.name) for p in findings)
+        return chosen, own
+    chosen = versions.select(doc, platform.name, known)
+    if chosen.document is doc:
+        return chosen, media
+    if doc.blocks and not chosen.document.blocks:
+        report.findings.append(Problem(str(note.path), None, f"{platform.name}: nothing of the body is left for "
+                                       f"{platform.title} after its platform callouts", "check the callouts' "
+                                       "platform names, or give it text of its own", "warning", platform.name))
+    kept = {image.line for image in chosen.document.images}  # images in dropped callouts go with them
+    return chosen, tuple(m for m in media if m.line in kept)
 
 
 @dataclass
@@ -185,9 +210,11 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
         except UsageError as exc:
             problems.append(Problem(str(path), note.lines.get("notecast"), str(exc)))
             continue
+        report.findings.extend(versions.findings(str(path), doc, frozenset(known), frozenset(CALLOUT_ICONS)))
         for platform in chosen_platforms:
             try:
-                composed = compose(note, doc, platform, config, vault, media, notices)
+                own, own_media = version(note, doc, media, platform, vault, config, report)
+                composed = compose(note, own.document, platform, config, vault, own_media, notices, own.source)
             except NoteError as exc:
                 problems.extend(exc.problems)
                 continue

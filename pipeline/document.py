@@ -178,7 +178,7 @@ def walk(node):
 
 # ---- parsing ------------------------------------------------------------------
 
-CALLOUT = re.compile(r"^\[!([\w-]+)\]([+-]?)[ \t]*(.*)$")
+CALLOUT = re.compile(r"^\[!([\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)\]([+-]?)[ \t]*(.*)$")  # [!a,b]: per-platform text
 LIST_MARKER = re.compile(r"^(\t+| {2,})([-*+]|\d{1,9}[.)])[ \t]")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # a %%comment%%, or code (a fenced block, an inline span) in which %% is literal text
@@ -329,7 +329,7 @@ class _Builder:
                 if rest:
                     spans.insert(0, Text(rest))
                 body = ([Paragraph(tuple(spans), first.line + 1)] if spans else []) + list(blocks[1:])
-                kind = match.group(1).lower()
+                kind = re.sub(r"[ \t]", "", match.group(1).lower())
                 return Callout(kind, match.group(3).strip() or kind.capitalize(), tuple(body), line)
         return Quote(tuple(blocks), line)
 

@@ -344,7 +344,10 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
     overrides = {k: {str(a).lower(): b for a, b in v.items()} for k, v in overrides.items() if isinstance(v, dict)}
     for name, table in overrides.items():
         for key, value in table.items():
-            if not isinstance(value, (str, int, float, bool)):
+            if key == "text" and not isinstance(value, str):
+                problem(f"notecast.{name}", f"notecast.{name}.text must be the post's text in Markdown, not {shown(value)}",
+                        f"write it as a block: {name}: {{text: |\n    Your words for {name}…}}")
+            elif not isinstance(value, (str, int, float, bool)):
                 problem(f"notecast.{name}", f"notecast.{name}.{shown(key)[1:-1]} must be a single value, not {shown(value)}",
                         f"write e.g. {name}: {{overflow: error}}")
     return Settings(chosen, publish_at, status, template, hashtags, overrides)

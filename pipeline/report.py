@@ -59,7 +59,8 @@ def preview_text(results: Iterable[Composed]) -> str:
     """Each post with its length and limit; on LinkedIn, where the fold falls."""
     blocks = []
     for c in results:
-        lines = [f"┌ {c.platform.title} · {c.note.title} · {_count(c.posts)}"]
+        source = f" · from {c.source}" if c.source != "body" else ""
+        lines = [f"┌ {c.platform.title} · {c.note.title} · {_count(c.posts)}{source}"]
         for i, post in enumerate(c.posts, 1):
             lines.append(f"├─ {i}/{len(c.posts)} · {post.length}/{post.limit}" + _media_line(post).replace("\n", "\n│ "))
             text = post.text

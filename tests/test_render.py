@@ -24,7 +24,7 @@ from pipeline.notes import read
 from support import GOLDEN, golden
 from pipeline.platforms.linkedin.rules import escape as linkedin_escape
 from pipeline.render import render
-from pipeline.report import as_json, as_text
+from pipeline.report import as_json, as_text, preview_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "posts/202303012203-my-failure-resume.md"
@@ -570,3 +570,64 @@ def test_a_long_note_still_renders_in_full(tmp_path):
     (notes / "a.md").write_text("---\ntitle: Long\n---\n" + "word " * 400_000 + "\n", encoding="utf-8")
     report = compose_one([notes], chosen=("mastodon",))
     assert not report.failures and len(report.results[0].posts) > 25
+
+
+# ---- per-platform wording inside a note (issue 16) ----
+
+WORDING = "tests/data/wording/hook.md"
+
+
+@pytest.fixture(scope="module")
+def wording():
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        report = compose_all([WORDING], Config())
+    finally:
+        os.chdir(old)
+    assert not report.failures and not report.findings, report.failures + report.findings
+    return {c.platform.name: c for c in report.results}
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_platform_callouts_and_text_override_golden(wording, name):
+    """A LinkedIn hook, an X-only line, a not-mastodon block, a LinkedIn-and-Mastodon close, a Bluesky text."""
+    golden(f"wording.{name}.txt", as_text([wording[name]]) + "\n")
+
+
+def test_each_platform_says_where_its_text_comes_from(wording):
+    assert {n: c.source for n, c in wording.items()} == {
+        "linkedin": "body, 3 platform callouts", "x": "body, 2 platform callouts",
+        "bluesky": "front matter notecast.bluesky.text", "mastodon": "body, 1 platform callout"}
+    assert "· from body, 3 platform callouts" in preview_text([wording["linkedin"]]).splitlines()[0]
+
+
+def test_editing_one_platforms_text_leaves_the_others_editions(tmp_path):
+    note = (ROOT / WORDING).read_text(encoding="utf-8")
+    (tmp_path / "a.md").write_text(note, encoding="utf-8")
+    before = {c.platform.name: [p.text for p in c.posts] for c in compose_all([tmp_path / "a.md"], Config()).results}
+    (tmp_path / "a.md").write_text(note.replace("four times", "five times"), encoding="utf-8")
+    after = {c.platform.name: [p.text for p in c.posts] for c in compose_all([tmp_path / "a.md"], Config()).results}
+    assert [n for n in before if before[n] != after[n]] == ["linkedin"]
+
+
+def test_a_misspelt_platform_callout_is_a_warning_with_the_closest_name(tmp_path):
+    (tmp_path / "a.md").write_text("Body.\n\n> [!linkdin]\n> Only for LinkedIn.\n\n> [!tip]\n> A tip.\n",
+                                   encoding="utf-8")
+    report = compose_all([tmp_path / "a.md"], Config())
+    (problem,) = report.findings
+    assert problem.level == "warning" and problem.line == 3 and "did you mean [!linkedin]?" in problem.hint
+
+
+def test_a_platform_left_with_nothing_is_a_warning(tmp_path):
+    (tmp_path / "a.md").write_text("> [!linkedin]\n> Only for LinkedIn.\n", encoding="utf-8")
+    report = compose_all([tmp_path / "a.md"], Config())
+    assert sorted(p.platform for p in report.findings) == ["bluesky", "mastodon", "x"]
+    assert all("nothing of the body is left" in p.message for p in report.findings)
+
+
+def test_an_image_in_a_dropped_callout_is_not_attached(tmp_path):
+    (tmp_path / "chart.png").write_bytes((ROOT / "tests/data/mastodon-tiny.png").read_bytes())
+    (tmp_path / "a.md").write_text("Body.\n\n> [!linkedin]\n> ![a chart](chart.png)\n", encoding="utf-8")
+    media = {c.platform.name: len(c.posts[0].media) for c in compose_all([tmp_path / "a.md"], Config()).results}
+    assert media == {"linkedin": 1, "x": 0, "bluesky": 0, "mastodon": 0}
