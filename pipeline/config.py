@@ -6,6 +6,7 @@ Secrets are never read from the file: only from the environment (see
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -13,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from zoneinfo import ZoneInfo
 
+from . import queue as queues
 from .errors import UsageError
 
 if TYPE_CHECKING:
     from .platforms import Platform
 
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
-TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language"}
+TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language", "queue"}
 COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility", "bold"}
 
 
@@ -35,6 +37,7 @@ class Config:
     ledger: Path = Path(".notecast/ledger.jsonl")
     language: str | None = None
     platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    queue: queues.Queue | None = None  # [queue]: ready notes without publish_at wait for a slot
 
     def platform(self, name: str) -> Mapping[str, Any]:
         """The settings table of one platform, environment overrides applied."""
@@ -107,6 +110,10 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(f"canonical_url {data['canonical_url']!r} cannot be filled in ({type(exc).__name__}: {exc}); "
                             "use only {slug}, {stem} and {path}")
+    queue = None
+    if "queue" in data:
+        queue, found = queues.parse(data["queue"])
+        problems.extend(found)
     if problems:
         raise UsageError("\n".join(f"{path}: error: {p}" for p in problems))
 
@@ -129,4 +136,5 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
         ledger=rel(data.get("ledger"), root / ".notecast" / "ledger.jsonl"),
         language=data.get("language"),
         platforms=platforms,
+        queue=dataclasses.replace(queue, timezone=tz) if queue else None,
     )

@@ -21,8 +21,9 @@ import yaml
 from .errors import NoteError, Problem
 
 ZETTEL_ID = re.compile(r"^\s*\d{8,14}\s*(?:[-–—:_|]\s*)?(?=\S)")
-NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags"}
+NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags", "priority"}
 STATUSES = ("draft", "ready")
+PRIORITIES = ("normal", "high")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Settings:
     template: str | None = None
     hashtags: tuple[str, ...] = ()
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    priority: str = "normal"  # high: first in the queue
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,10 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
     status = str(block.get("status", "draft")).lower()
     if status not in STATUSES:
         problem("notecast.status", f"notecast.status {status!r} is not draft or ready", "write status: ready to publish it")
+    priority = str(block.get("priority", "normal")).lower()
+    if priority not in PRIORITIES:
+        problem("notecast.priority", f"notecast.priority {priority!r} is not high or normal",
+                "write priority: high to put the note first in the queue")
     publish_at = None
     if block.get("publish_at") is not None:
         try:
@@ -259,7 +265,7 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
         if not isinstance(value, dict):
             problem(f"notecast.{name}", f"notecast.{name} must be a set of keys", f"write e.g. {name}: {{overflow: error}}")
     overrides = {k: {str(a).lower(): b for a, b in v.items()} for k, v in overrides.items() if isinstance(v, dict)}
-    return Settings(chosen, publish_at, status, template, hashtags, overrides)
+    return Settings(chosen, publish_at, status, template, hashtags, overrides, priority)
 
 
 def parse_when(value: Any, tz: str) -> datetime:
