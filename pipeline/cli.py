@@ -195,9 +195,25 @@ def cmd_publish(args) -> int:
                  f"{len(pub.parts)} post(s) ({pub.state})")
             emit("\n\n".join(format_request(r) for r in outcome.requests) + "\n")
     emit("\n".join(o.summary for o in run.outcomes) if run.outcomes else "nothing to publish")
+    if run.next_slot:
+        emit(_queue_summary(run, cfg.queue))
     if run.dry_run:
         emit("dry run: nothing was sent and the ledger was not written", err=True)
     return 0 if run.ok else 1
+
+
+def _queue_summary(run, queue) -> str:
+    """What waits in the queue on each platform, and when the next slot is."""
+    waiting: dict[str, list] = {}
+    for outcome in run.outcomes:
+        pub = outcome.publication
+        if pub.state == "queued":
+            waiting.setdefault(pub.composed.platform.name, []).append(pub)
+    lines = [f"queue: next slot {queue.label(run.next_slot)} ({queue.timezone})"]
+    for name, pubs in waiting.items():
+        first = min(pubs, key=lambda p: p.place)
+        lines.append(f"queue: {name}: {len(pubs)} note(s) waiting; next {first.note} at {queue.label(first.when)}")
+    return "\n".join(lines if waiting else [*lines, "queue: nothing waiting"])
 
 
 def cmd_status(args) -> int:
