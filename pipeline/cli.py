@@ -62,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="send nothing, write no ledger; print every request")
     p.add_argument("--republish", action="store_true", help="publish notes edited after they were published")
 
-    p = command("status", "Show what is drafted, scheduled, published, partial or failed.")
+    p = command("status", "Show what is drafted, scheduled, queued, published, partial or failed.")
     platform_option(p)
 
     p = command("resolve", "Record a person's decision about a post whose fate notecast could not tell.", 1)

@@ -277,7 +277,7 @@ def _session() -> "requests.Session":
 
 
 def status(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()) -> tuple[list[Problem], list[Publication]]:
-    """Per note and platform: drafted, scheduled, due, partial, published, failed, unknown or edited."""
+    """Per note and platform: drafted, scheduled, queued, due, partial, published, failed, unknown or edited."""
     ledger = Ledger(config.ledger, writable=False, clock=clock)
     found = survey(paths, config, clock, ledger, chosen=chosen, due_only=True)
     return found.report.failures, found.publications
