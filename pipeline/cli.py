@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="send nothing, write no ledger; print every request")
     p.add_argument("--republish", action="store_true", help="publish notes edited after they were published")
 
-    p = command("status", "Show what is drafted, scheduled, published, partial or failed.")
+    p = command("status", "Show what is drafted, scheduled, queued, published, partial or failed.")
     platform_option(p)
 
     p = command("resolve", "Record a person's decision about a post whose fate notecast could not tell.", 1)
@@ -205,9 +205,25 @@ def cmd_publish(args) -> int:
                  f"{len(pub.parts)} post(s) ({pub.state})")
             emit("\n\n".join(format_request(r) for r in outcome.requests) + "\n")
     emit("\n".join(o.summary for o in run.outcomes) if run.outcomes else "nothing to publish")
+    if run.next_slot:
+        emit(_queue_summary(run, cfg.queue))
     if run.dry_run:
         emit("dry run: nothing was sent and the ledger was not written", err=True)
     return 0 if run.ok else 1
+
+
+def _queue_summary(run, queue) -> str:
+    """What waits in the queue on each platform, and when the next slot is."""
+    waiting: dict[str, list] = {}
+    for outcome in run.outcomes:
+        pub = outcome.publication
+        if pub.state == "queued":
+            waiting.setdefault(pub.composed.platform.name, []).append(pub)
+    lines = [f"queue: next slot {queue.label(run.next_slot)} ({queue.timezone})"]
+    for name, pubs in waiting.items():
+        first = min(pubs, key=lambda p: p.place)
+        lines.append(f"queue: {name}: {len(pubs)} note(s) waiting; next {first.note} at {queue.label(first.when)}")
+    return "\n".join(lines if waiting else [*lines, "queue: nothing waiting"])
 
 
 def cmd_status(args) -> int:

@@ -6,6 +6,7 @@ Secrets are never read from the file: only from the environment (see
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import string
 import tomllib
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from zoneinfo import ZoneInfo
 
+from . import queue as queues
 from .errors import UsageError, shown
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
 TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language",
-            "follow_external_symlinks", "max_thread_posts"}
+            "follow_external_symlinks", "max_thread_posts", "queue"}
 COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility", "bold"}
 
 
@@ -39,6 +41,7 @@ class Config:
     platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     follow_external_symlinks: bool = False  # notes and images whose symbolic links lead out of the vault
     max_thread_posts: int = 25  # a note that becomes more posts than this is a warning in check
+    queue: queues.Queue | None = None  # [queue]: ready notes without publish_at wait for a slot
 
     def platform(self, name: str) -> Mapping[str, Any]:
         """The settings table of one platform, environment overrides applied."""
@@ -192,6 +195,10 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(f"canonical_url {data['canonical_url']!r} cannot be filled in ({type(exc).__name__}: {exc}); "
                             "use only {slug}, {stem} and {path}")
+    queue = None
+    if "queue" in data:
+        queue, found = queues.parse(data["queue"])
+        problems.extend(found)
     if problems:
         raise UsageError("\n".join(f"{path}: error: {p}" for p in problems))
 
@@ -216,4 +223,5 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
         platforms=platforms,
         follow_external_symlinks=data.get("follow_external_symlinks", False),
         max_thread_posts=data.get("max_thread_posts", 25),
+        queue=dataclasses.replace(queue, timezone=tz) if queue else None,
     )

@@ -21,12 +21,13 @@ import yaml
 from .errors import NoteError, Problem, shown
 
 ZETTEL_ID = re.compile(r"^\s*\d{8,14}\s*(?:[-–—:_|]\s*)?(?=\S)")
-NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags"}
+NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags", "priority"}
 STATUSES = ("draft", "ready")
 # Front matter is a few dozen values; aliases nested in aliases (a "billion laughs") expand to
 # astronomically many, which notecast would copy into every request. Refused before they are built.
 MAX_VALUES = 10_000
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+PRIORITIES = ("normal", "high")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Settings:
     template: str | None = None
     hashtags: tuple[str, ...] = ()
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    priority: str = "normal"  # high: first in the queue
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,10 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
     if status not in STATUSES:
         problem("notecast.status", f"notecast.status {shown(status)} is not draft or ready", "write status: ready to publish it")
         status = "draft"
+    priority = str(block.get("priority", "normal")).lower()
+    if priority not in PRIORITIES:
+        problem("notecast.priority", f"notecast.priority {shown(priority)} is not high or normal",
+                "write priority: high to put the note first in the queue")
     publish_at = None
     if block.get("publish_at") is not None:
         try:
@@ -350,7 +356,7 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
             elif not isinstance(value, (str, int, float, bool)):
                 problem(f"notecast.{name}", f"notecast.{name}.{shown(key)[1:-1]} must be a single value, not {shown(value)}",
                         f"write e.g. {name}: {{overflow: error}}")
-    return Settings(chosen, publish_at, status, template, hashtags, overrides)
+    return Settings(chosen, publish_at, status, template, hashtags, overrides, priority)
 
 
 def parse_when(value: Any, tz: str) -> datetime:

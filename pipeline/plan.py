@@ -4,16 +4,20 @@ Read-only, like sqlite-utils' ``pending()``: it decides, the run acts.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from itertools import islice
 from pathlib import Path
 
 from .compose import Composed
-from .ledger import Ledger
+from .ledger import Entry, Ledger
 from .publisher import Part, Receipt
+from .queue import Queue, ordinal, rank
 
-STATES = ("draft", "scheduled", "due", "partial", "published", "failed", "unknown", "edited")
+STATES = ("draft", "scheduled", "queued", "due", "partial", "published", "failed", "unknown", "edited")
+STARTED = ("partial", "failed", "unknown")  # a thread under way: the queue waits for it
 
 
 @dataclass(frozen=True)
@@ -28,8 +32,9 @@ class Publication:
     done: dict[int, Receipt] = field(default_factory=dict)
     pending: tuple[int, ...] = ()  # part indexes still to send, in order
     interrupted: tuple[int, ...] = ()  # parts with an intent and no result: recover before sending
-    reason: str = ""  # why it is failed / unknown / edited / scheduled
-    when: datetime | None = None
+    reason: str = ""  # why it is failed / unknown / edited / scheduled / queued
+    when: datetime | None = None  # publish_at; for a queued note, its expected slot
+    place: int = 0  # a queued note's place in its platform's line, from 1
 
     @property
     def actionable(self) -> bool:
@@ -49,9 +54,15 @@ def edition(parts: tuple[Part, ...]) -> str:
 
 
 def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime, due_only: bool = False,
-         republish: bool = False, language: str | None = None) -> list[Publication]:
-    """Every (note, platform) with its state at ``now``; publishers act on the actionable ones."""
-    return [_one(c, ledger, root, now, due_only, republish, language) for c in results]
+         republish: bool = False, language: str | None = None, queue: Queue | None = None) -> list[Publication]:
+    """Every (note, platform) with its state at ``now``; publishers act on the actionable ones.
+
+    With a ``queue``, a schedule run (``due_only``) sends ready notes without ``publish_at`` only
+    as the slots allow; the others are ``queued``."""
+    publications = [_one(c, ledger, root, now, due_only, republish, language) for c in results]
+    if queue and due_only:
+        publications = _line_up(publications, ledger, queue, now)
+    return publications
 
 
 def _parts(c: Composed, name: str, language: str | None, now: datetime, created: dict[int, str]) -> tuple[Part, ...]:
@@ -105,3 +116,57 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     else:
         state, reason = "due", ""
     return make(state, reason, pending, interrupted, done)
+
+
+def _line_up(publications: list[Publication], ledger: Ledger, queue: Queue, now: datetime) -> list[Publication]:
+    """The queue's pass, platform by platform: what the current slot still takes is due, the rest waits.
+
+    A slot is used by the notes without publish_at that have a ledger line on the platform written at
+    or after it, so every run in the slot agrees; a thread under way holds the platform's queue."""
+    out = list(publications)
+    slot = queue.latest(now)
+    for name in dict.fromkeys(p.composed.platform.name for p in publications):
+        mine = [i for i, p in enumerate(publications) if p.composed.platform.name == name]
+        waiting = sorted((i for i in mine if _waits(publications[i])), key=lambda i: _rank(publications[i]))
+        if not waiting:
+            continue
+        timed = {publications[i].note for i in mine if publications[i].composed.note.settings.publish_at}
+        used = {e.note for e in ledger.entries if e.platform == name and e.note not in timed and _at(e) >= slot}
+        started = any(_started(publications[i]) for i in mine)
+        free = 0 if started else max(queue.per_slot - len(used), 0)
+        later = list(islice(queue.upcoming(slot), (len(waiting) - 1) // queue.per_slot + 1))
+        for k, i in enumerate(waiting):
+            pub = publications[i]
+            if k < free:
+                out[i] = dataclasses.replace(pub, reason=f"queue slot {queue.label(slot)}")
+                continue
+            line = k - free
+            when = later[line // queue.per_slot]
+            out[i] = dataclasses.replace(pub, state="queued", when=when, place=line + 1,
+                                         reason=f"{queue.label(when)}, {ordinal(line + 1)} in line")
+    return out
+
+
+def _waits(pub: Publication) -> bool:
+    """A ready note without publish_at that nothing has been sent for yet: it joins the queue."""
+    return pub.state == "due" and not pub.interrupted and pub.composed.note.settings.publish_at is None
+
+
+def _started(pub: Publication) -> bool:
+    """Half-sent, failed, in doubt, or interrupted mid-request: it holds its platform's queue."""
+    return pub.state in STARTED or (pub.state == "due" and bool(pub.interrupted))
+
+
+def _rank(pub: Publication) -> tuple:
+    """The publication's place in its platform's queue."""
+    note = pub.composed.note
+    return rank(note.settings.priority, note.date, pub.note)
+
+
+def _at(entry: Entry) -> datetime:
+    """When a ledger line was written; a line without a readable time counts as long ago."""
+    try:
+        when = datetime.fromisoformat(entry.at.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
 
 from . import platforms
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from .transport import DryRun, Recorded
 
 USER_AGENT = "notecast (+https://github.com/notecast/notecast)"
-UNSETTLED = ("due", "partial", "failed", "unknown", "edited")  # states a server-decided limit can change
+UNSETTLED = ("due", "queued", "partial", "failed", "unknown", "edited")  # states a server-decided limit can change
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Run:
     problems: list[Problem]
     outcomes: list[Outcome]
     dry_run: bool
+    next_slot: datetime | None = None  # with a [queue], in a --due run: when the queue moves next
 
     @property
     def ok(self) -> bool:
@@ -107,7 +109,7 @@ def survey(paths, config: Config, clock: Clock, ledger: Ledger, *, chosen: tuple
     def planned(config: Config) -> tuple[Report, list[Publication]]:
         report = compose_all(paths, config, chosen)
         return report, plan(report.results, ledger, root=config.root, now=clock.now(), due_only=due_only,
-                            republish=republish, language=config.language)
+                            republish=republish, language=config.language, queue=config.queue)
 
     report, publications = planned(config)
     learned = discover(config, {p.composed.platform.name for p in publications if p.state in UNSETTLED}, clock)
@@ -124,7 +126,8 @@ def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple
     """Every problem of the notes under ``paths``, once each, and how many notes were looked at.
 
     Notes that cannot be composed, images missing or without alt text, what fitting had to do
-    (a LinkedIn post cut short), notes edited after they were published and posts in doubt.
+    (a LinkedIn post cut short), notes edited after they were published, posts in doubt, and
+    (without a queue) platforms that one run would send several notes to.
     """
     ledger = Ledger(config.ledger, writable=False, clock=clock)
     found = survey(paths, config, clock, ledger)
@@ -133,6 +136,8 @@ def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple
     for composed in report.results:
         problems.extend(Problem(str(composed.note.path), None, w, level="warning")
                         for w in composed.warnings if not w.startswith(f"{composed.note.path}:"))
+    if not config.queue:
+        problems.extend(_crowded(found.publications, config, clock.now()))
     if config.ledger.exists():
         for pub in found.publications:
             if pub.state in ("edited", "unknown"):
@@ -145,6 +150,20 @@ def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple
             problem = dataclasses.replace(problem, level="error")
         out.setdefault(str(problem), problem)
     return list(out.values()), report.notes
+
+
+def _crowded(publications: list[Publication], config: Config, now: datetime) -> list[Problem]:
+    """A warning for each platform that one scheduled run would send more than one note to."""
+    due: dict[str, list[str]] = {}
+    for pub in publications:
+        if pub.actionable and (pub.when is None or pub.when <= now):
+            due.setdefault(pub.composed.platform.name, []).append(pub.note)
+    where = str(config.path or "notecast.toml")
+    return [Problem(where, None, f"{name}: {len(notes)} notes are due now, so the next `notecast publish --due` "
+                    f"sends them all at once ({', '.join(notes[:3])}{', …' if len(notes) > 3 else ''})",
+                    'add a queue to send them one slot at a time, e.g. [queue] slots = ["Tue 09:00", "Thu 09:00"] '
+                    "(see the README, section Scheduling)", level="warning")
+            for name, notes in due.items() if len(notes) > 1]
 
 
 # ---- publish ------------------------------------------------------------------
@@ -193,7 +212,8 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
                 adapter.requests.clear()
             outcomes.append(Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
                                     recorded))
-    return Run(found.report.failures + list(dict.fromkeys(refusals)), outcomes, dry_run)
+    next_slot = next(config.queue.upcoming(clock.now())) if config.queue and due else None
+    return Run(found.report.failures + list(dict.fromkeys(refusals)), outcomes, dry_run, next_slot)
 
 
 def _publishers(names, config: Config, clock: Clock, dry_run: bool):
@@ -266,7 +286,7 @@ def _session() -> "requests.Session":
 
 
 def status(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()) -> tuple[list[Problem], list[Publication]]:
-    """Per note and platform: drafted, scheduled, due, partial, published, failed, unknown or edited."""
+    """Per note and platform: drafted, scheduled, queued, due, partial, published, failed, unknown or edited."""
     ledger = Ledger(config.ledger, writable=False, clock=clock)
     found = survey(paths, config, clock, ledger, chosen=chosen, due_only=True)
     return found.report.failures, found.publications
