@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import traceback
+from datetime import timedelta
 from pathlib import Path
 
 from . import __version__
@@ -62,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--due", action="store_true", help="only notes with status: ready whose publish_at has come")
     p.add_argument("--dry-run", action="store_true", help="send nothing, write no ledger; print every request")
     p.add_argument("--republish", action="store_true", help="publish notes edited after they were published")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="a line for every note and platform (default: only those sent, due soon or needing you)")
 
     p = command("status", "Show what is drafted, scheduled, queued, published, partial or failed.")
     platform_option(p)
@@ -201,15 +204,52 @@ def cmd_publish(args) -> int:
             emit(outcome.notice, err=True)
         if run.dry_run and outcome.acted:
             pub = outcome.publication
-            emit(f"== {pub.note} → {pub.composed.platform.name}: would send {len(pub.pending)} of "
+            emit(f"== {pub.note} → {pub.platform.name}: would send {len(pub.pending)} of "
                  f"{len(pub.parts)} post(s) ({pub.state})")
             emit("\n\n".join(format_request(r) for r in outcome.requests) + "\n")
-    emit("\n".join(o.summary for o in run.outcomes) if run.outcomes else "nothing to publish")
+    shown = [o.summary for o in run.outcomes if args.verbose or _worth_a_line(o, clock.now())]
+    if shown:
+        emit("\n".join(shown))
+    emit(_tally(run.outcomes) if run.outcomes else "nothing to publish")
     if run.next_slot:
         emit(_queue_summary(run, cfg.queue))
     if run.dry_run:
         emit("dry run: nothing was sent and the ledger was not written", err=True)
     return 0 if run.ok else 1
+
+
+SOON = timedelta(days=1)
+TALLY = (("draft", "draft"), ("scheduled", "scheduled"), ("queued", "queued"), ("due", "due"),
+         ("published", "published"), ("edited", "edited"), ("failed", "failed"), ("unknown", "unknown"))
+
+
+def _worth_a_line(outcome, now) -> bool:
+    """A run's line for a publication that was acted on, needs a person, or is scheduled within a day."""
+    pub = outcome.publication
+    if outcome.acted or not outcome.ok or pub.state not in ("draft", "published", "scheduled"):
+        return True
+    return pub.state == "scheduled" and pub.when is not None and pub.when - now <= SOON
+
+
+def _tally(outcomes) -> str:
+    """``12 note(s): 10 draft, 1 scheduled (next: …), 1 due``: each note counted once, by its most pressing state."""
+    order = ["unknown", "failed", "due", "edited", "queued", "scheduled", "published", "draft"]
+    states: dict = {}
+    for outcome in outcomes:
+        pub = outcome.publication
+        state = "due" if pub.state == "partial" else pub.state
+        key = pub.file.path
+        states[key] = min(states.get(key, state), state, key=order.index)
+    counts = {label: sum(s == state for s in states.values()) for state, label in TALLY}
+    scheduled = [o.publication.when for o in outcomes if o.publication.state == "scheduled" and o.publication.when]
+    parts = []
+    for state, label in TALLY:
+        if counts[label] or state == "due":
+            text = f"{counts[label]} {label}"
+            if state == "scheduled" and scheduled:
+                text += f" (next: {min(scheduled).isoformat()})"
+            parts.append(text)
+    return f"{len(states)} note(s): " + ", ".join(parts)
 
 
 def _queue_summary(run, queue) -> str:
@@ -218,7 +258,7 @@ def _queue_summary(run, queue) -> str:
     for outcome in run.outcomes:
         pub = outcome.publication
         if pub.state == "queued":
-            waiting.setdefault(pub.composed.platform.name, []).append(pub)
+            waiting.setdefault(pub.platform.name, []).append(pub)
     lines = [f"queue: next slot {queue.label(run.next_slot)} ({queue.timezone})"]
     for name, pubs in waiting.items():
         first = min(pubs, key=lambda p: p.place)
@@ -240,7 +280,7 @@ def cmd_status(args) -> int:
             detail = f"due since {pub.when.isoformat()}"
         elif pub.state == "scheduled" and pub.when:
             detail = f"at {pub.when.isoformat()}"
-        emit(f"{pub.note}\t{pub.composed.platform.name}\t{pub.state}" + (f"\t{detail}" if detail else ""))
+        emit(f"{pub.note}\t{pub.platform.name}\t{pub.state}" + (f"\t{detail}" if detail else ""))
     return 1 if problems or any(p.state in ("failed", "unknown") for p in publications) else 0
 
 

@@ -10,7 +10,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from . import document, platforms, versions
 from .config import Config
@@ -179,16 +179,21 @@ class Report:
     failures: list[Problem] = field(default_factory=list)
     findings: list[Problem] = field(default_factory=list)
     notes: int = 0  # how many notes were looked at, good or bad
+    order: list[tuple[Path, str]] = field(default_factory=list)  # (note, platform) as found, composed or not
+    skipped: list[tuple[Note, Platform]] = field(default_factory=list)  # not composed: ``needs`` said so
 
-    def blocks(self, composed: Composed) -> list[Problem]:
+    def blocks(self, note: Note, platform: Platform) -> list[Problem]:
         """The error-level findings that forbid publishing this note on this platform."""
-        path = str(composed.note.path)
-        return [p for p in self.findings if p.level == "error" and p.path == path
-                and p.platform in ("", composed.platform.name)]
+        path = str(note.path)
+        return [p for p in self.findings if p.level == "error" and p.path == path and p.platform in ("", platform.name)]
 
 
-def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, ...] = ()) -> Report:
-    """Everything the notes under ``paths`` become, and every problem found on the way."""
+def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, ...] = (),
+                needs: Callable[[Note, Platform], bool] | None = None) -> Report:
+    """Everything the notes under ``paths`` become, and every problem found on the way.
+
+    With ``needs``, a (note, platform) it says no to is not composed but listed in ``skipped``, and a
+    note no platform needs is not parsed at all: a scheduled run reads front matter only."""
     known = tuple(platforms.registry())
     for name in chosen:  # an unknown --platform is bad usage (exit 2), not a problem of each note
         platforms.get(name)
@@ -201,15 +206,22 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
         except NoteError as exc:
             problems.extend(exc.problems)
             continue
-        doc = document.parse(note.body, note.body_line)
-        media, findings = gather(note, doc, vault, follow_external=config.follow_external_symlinks)
-        report.findings.extend(findings)
-        notices = tuple(f"{p.path}:{p.line}: {p.message}" for p in findings)
         try:
             chosen_platforms = targets(note, config, chosen)
         except UsageError as exc:
             problems.append(Problem(str(path), note.lines.get("notecast"), str(exc)))
             continue
+        report.order.extend((note.path, p.name) for p in chosen_platforms)
+        if needs is not None:
+            wanted = {p.name: needs(note, p) for p in chosen_platforms}
+            report.skipped.extend((note, p) for p in chosen_platforms if not wanted[p.name])
+            chosen_platforms = [p for p in chosen_platforms if wanted[p.name]]
+            if not chosen_platforms:
+                continue
+        doc = document.parse(note.body, note.body_line)
+        media, findings = gather(note, doc, vault, follow_external=config.follow_external_symlinks)
+        report.findings.extend(findings)
+        notices = tuple(f"{p.path}:{p.line}: {p.message}" for p in findings)
         report.findings.extend(versions.findings(str(path), doc, frozenset(known), frozenset(CALLOUT_ICONS)))
         for platform in chosen_platforms:
             try:

@@ -256,6 +256,7 @@ def _wikilink_rule(state, silent: bool) -> bool:
     return True
 
 
+@lru_cache(maxsize=512)  # parsed once per process: a run composes again after a server decided a limit
 def parse(body: str, first_line: int = 1) -> Document:
     """Parse a note body; ``first_line`` is the file line the body starts on."""
     tokens = _markdown().parse(prepare(body))

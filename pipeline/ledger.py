@@ -28,7 +28,7 @@ ERROR_CHARS = 400  # a ledger error says what went wrong and how to fix it; a se
 
 VERSION = 1
 TEXT_FIELDS = ("event", "note", "platform", "edition")  # required, like the numbers "part" and "parts"
-OPTIONAL_TEXT = ("at", "key", "id", "url", "error", "created")
+OPTIONAL_TEXT = ("at", "key", "id", "url", "error", "created", "source")
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,12 @@ class Entry:
     error: str = ""
     created: str = ""  # time of the first intent for this part (Bluesky record keys derive from it)
     doubt: bool = False  # failed, but the request may have been carried out: recover before sending again
+    source: str = ""  # the note's file, settings and templates it was made from (see plan.settled)
 
     def to_json(self) -> str:
         data = {"v": VERSION, "at": self.at, "event": self.event, "note": self.note, "platform": self.platform,
                 "edition": self.edition, "part": self.part, "parts": self.parts}
-        for name in ("key", "id", "url", "extra", "error", "created", "doubt"):
+        for name in ("key", "id", "url", "extra", "error", "created", "doubt", "source"):
             value = getattr(self, name)
             if value:
                 data[name] = value
@@ -110,12 +111,13 @@ class Ledger:
         return out
 
     def record(self, event: str, part: Part, *, edition: str, receipt: Receipt | None = None, error: str = "",
-               doubt: bool = False) -> Entry:
+               doubt: bool = False, source: str = "") -> Entry:
         """Append the line for one event of one part of a publication, stamped with the clock."""
         return self.append(Entry(
             event=event, note=part.note, platform=part.platform, edition=edition, part=part.index, parts=part.count,
             at=self.clock.stamp(), key=part.key, id=receipt.id if receipt else "", url=receipt.url if receipt else "",
-            extra=dict(receipt.extra) if receipt else {}, error=_brief(error), created=iso(part.created), doubt=doubt))
+            extra=dict(receipt.extra) if receipt else {}, error=_brief(error), created=iso(part.created), doubt=doubt,
+            source=source))
 
     def append(self, entry: Entry) -> Entry:
         """Write one line and make it durable before returning."""
@@ -189,7 +191,7 @@ def _entry(data: dict) -> tuple[Entry | None, str]:
     return Entry(event=data["event"], note=data["note"], platform=data["platform"], edition=data["edition"],
                  part=data["part"], parts=data["parts"], at=data.get("at", ""), key=data.get("key", ""),
                  id=data.get("id", ""), url=data.get("url", ""), extra=extra, error=data.get("error", ""),
-                 created=data.get("created", ""), doubt=data.get("doubt", False)), ""
+                 created=data.get("created", ""), doubt=data.get("doubt", False), source=data.get("source", "")), ""
 
 
 def _ends_with_newline(path: Path) -> bool:

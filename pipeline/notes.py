@@ -8,6 +8,7 @@ naming the file and line.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -56,6 +57,7 @@ class Note:
     tags: tuple[str, ...]
     settings: Settings
     lines: Mapping[str, int] = field(default_factory=dict)  # front matter key -> file line
+    digest: str = ""  # sha256 of the file's text: with the settings and templates, it tells an unchanged note
 
     @property
     def slug(self) -> str:
@@ -103,7 +105,8 @@ def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] 
             note_date = None
     if problems:
         raise NoteError(*problems)
-    return Note(path, meta, body, body_line, title or path.stem, note_date, tags, settings, lines)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return Note(path, meta, body, body_line, title or path.stem, note_date, tags, settings, lines, digest)
 
 
 def _decode(path: Path) -> str:

@@ -13,18 +13,26 @@ from pathlib import Path
 
 from .compose import Composed
 from .ledger import Entry, Ledger
+from .notes import Note
+from .platforms import Platform
 from .publisher import Part, Receipt
 from .queue import Queue, ordinal, rank
 
 STATES = ("draft", "scheduled", "queued", "due", "partial", "published", "failed", "unknown", "edited")
 STARTED = ("partial", "failed", "unknown")  # a thread under way: the queue waits for it
+DRAFT = "status is draft; set notecast.status: ready to publish"
 
 
 @dataclass(frozen=True)
 class Publication:
-    """One note on one platform: its parts, what is done, and what to do now."""
+    """One note on one platform: its parts, what is done, and what to do now.
 
-    composed: Composed
+    ``composed`` is None when the state could be told without composing the note (see :func:`settled`):
+    then ``parts`` is empty, and only a published one knows its ``edition`` and ``done``."""
+
+    file: Note
+    platform: Platform
+    composed: Composed | None
     note: str  # the ledger's name for the note
     edition: str
     parts: tuple[Part, ...]
@@ -35,6 +43,7 @@ class Publication:
     reason: str = ""  # why it is failed / unknown / edited / scheduled / queued
     when: datetime | None = None  # publish_at; for a queued note, its expected slot
     place: int = 0  # a queued note's place in its platform's line, from 1
+    source: str = ""  # what it was made from: the note's file, the settings and the templates
 
     @property
     def actionable(self) -> bool:
@@ -54,12 +63,20 @@ def edition(parts: tuple[Part, ...]) -> str:
 
 
 def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime, due_only: bool = False,
-         republish: bool = False, language: str | None = None, queue: Queue | None = None) -> list[Publication]:
+         republish: bool = False, language: str | None = None, queue: Queue | None = None,
+         settled: list[Publication] = (), sources: dict | None = None, order: list[tuple] = ()) -> list[Publication]:
     """Every (note, platform) with its state at ``now``; publishers act on the actionable ones.
 
+    ``settled`` are the publications already told without composing (:func:`settled`), merged in
+    ``order`` (each (note path, platform name) as the notes were found); ``sources`` gives each its source.
     With a ``queue``, a schedule run (``due_only``) sends ready notes without ``publish_at`` only
     as the slots allow; the others are ``queued``."""
-    publications = [_one(c, ledger, root, now, due_only, republish, language) for c in results]
+    sources = sources or {}
+    publications = [_one(c, ledger, root, now, due_only, republish, language,
+                         sources.get((c.note.path, c.platform.name), "")) for c in results]
+    if settled:
+        place = {key: i for i, key in enumerate(order)}
+        publications = sorted([*publications, *settled], key=lambda p: place[(p.file.path, p.platform.name)])
     if queue and due_only:
         publications = _line_up(publications, ledger, queue, now)
     return publications
@@ -78,8 +95,36 @@ def _parts(c: Composed, name: str, language: str | None, now: datetime, created:
     return tuple(parts)
 
 
+def settled(note: Note, platform: Platform, ledger: Ledger, *, root: Path, now: datetime, due_only: bool,
+            source: str) -> Publication | None:
+    """The publication when its state can be told without composing the note, else None.
+
+    A note never sent that is a draft, or (``due_only``) not due yet, is told by its front matter.
+    A note whose every post was sent from the same ``source`` (its file, the settings and the
+    templates, kept in the ledger) is published. Anything else needs the posts to decide.
+    """
+    name = note_name(note.path, root)
+    editions = ledger.latest(name, platform.name)
+    when = note.settings.publish_at
+    base = {"file": note, "platform": platform, "composed": None, "note": name, "parts": (), "when": when,
+            "source": source}
+    if not editions:
+        if note.settings.status != "ready":
+            return Publication(edition="", state="draft", reason=DRAFT, **base)
+        if due_only and when and when > now:
+            return Publication(edition="", state="scheduled", reason=f"due {when.isoformat()}", **base)
+        return None
+    current, entries = list(editions.items())[-1]
+    count = {e.parts for e in entries.values()}
+    if source and len(count) == 1 and len(entries) == count.pop() and \
+            all(e.event == "done" and e.source == source for e in entries.values()):
+        done = {i: Receipt(e.id, e.url, e.extra) for i, e in sorted(entries.items())}
+        return Publication(edition=current, state="published", done=done, **base)
+    return None
+
+
 def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool, republish: bool,
-         language: str | None) -> Publication:
+         language: str | None, source: str) -> Publication:
     name = note_name(c.note.path, root)
     editions = ledger.latest(name, c.platform.name)
     parts = _parts(c, name, language, now, {})
@@ -91,13 +136,14 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     when = settings.publish_at
 
     def make(state: str, reason: str = "", pending=(), interrupted=(), done=None) -> Publication:
-        return Publication(c, name, current, parts, state, done or {}, tuple(pending), tuple(interrupted), reason, when)
+        return Publication(c.note, c.platform, c, name, current, parts, state, done or {}, tuple(pending),
+                           tuple(interrupted), reason, when, source=source)
 
     old = [e for ed, es in editions.items() if ed != current for e in es.values() if e.event in ("done", "intent", "unknown")]
     if old and not entries and not republish:
         return make("edited", "changed since it was published; publish with --republish to post the new text")
     if settings.status != "ready":
-        return make("draft", "status is draft; set notecast.status: ready to publish")
+        return make("draft", DRAFT)
     if due_only and when and when > now:
         return make("scheduled", f"due {when.isoformat()}")
     done = {i: Receipt(e.id, e.url, e.extra) for i, e in entries.items() if e.event == "done"}
@@ -125,12 +171,12 @@ def _line_up(publications: list[Publication], ledger: Ledger, queue: Queue, now:
     or after it, so every run in the slot agrees; a thread under way holds the platform's queue."""
     out = list(publications)
     slot = queue.latest(now)
-    for name in dict.fromkeys(p.composed.platform.name for p in publications):
-        mine = [i for i, p in enumerate(publications) if p.composed.platform.name == name]
+    for name in dict.fromkeys(p.platform.name for p in publications):
+        mine = [i for i, p in enumerate(publications) if p.platform.name == name]
         waiting = sorted((i for i in mine if _waits(publications[i])), key=lambda i: _rank(publications[i]))
         if not waiting:
             continue
-        timed = {publications[i].note for i in mine if publications[i].composed.note.settings.publish_at}
+        timed = {publications[i].note for i in mine if publications[i].file.settings.publish_at}
         used = {e.note for e in ledger.entries if e.platform == name and e.note not in timed and _at(e) >= slot}
         started = any(_started(publications[i]) for i in mine)
         free = 0 if started else max(queue.per_slot - len(used), 0)
@@ -149,7 +195,7 @@ def _line_up(publications: list[Publication], ledger: Ledger, queue: Queue, now:
 
 def _waits(pub: Publication) -> bool:
     """A ready note without publish_at that nothing has been sent for yet: it joins the queue."""
-    return pub.state == "due" and not pub.interrupted and pub.composed.note.settings.publish_at is None
+    return pub.state == "due" and not pub.interrupted and pub.file.settings.publish_at is None
 
 
 def _started(pub: Publication) -> bool:
@@ -159,7 +205,7 @@ def _started(pub: Publication) -> bool:
 
 def _rank(pub: Publication) -> tuple:
     """The publication's place in its platform's queue."""
-    note = pub.composed.note
+    note = pub.file
     return rank(note.settings.priority, note.date, pub.note)
 
 

@@ -8,17 +8,22 @@ then publishers send and the ledger records each step.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
 
-from . import platforms
+from . import __version__, platforms
 from .clock import Clock
 from .compose import Report, compose_all
 from .config import Config
 from .errors import Problem, PublishError, Unknown, UsageError
 from .ledger import Ledger
-from .plan import Publication, plan
+from .notes import Note
+from .plan import Publication, plan, settled
+from .render import bundled
 from .platforms import Platform
 from .publisher import Publisher, Receipt
 
@@ -100,23 +105,60 @@ def discover(config: Config, names, clock: Clock) -> dict[str, dict[str, Any]]:
 
 
 def survey(paths, config: Config, clock: Clock, ledger: Ledger, *, chosen: tuple[str, ...] = (),
-           due_only: bool = False, republish: bool = False) -> Survey:
+           due_only: bool = False, republish: bool = False, lazy: bool = False) -> Survey:
     """Compose the notes under ``paths`` and plan them against the ledger.
 
     Shared by check, publish and status, so that a note's edition never depends on which command
-    asked: where a server decides a limit, it is asked before the plan is trusted.
+    asked: where a server decides a limit, it is asked before the plan is trusted. ``lazy``: a note
+    whose state its front matter and the ledger tell (a draft, not due yet, published from the same
+    source) is not composed, so a scheduled run costs what reading the front matter costs.
     """
+    base = fingerprint(config, paths)
+    now = clock.now()
+
     def planned(config: Config) -> tuple[Report, list[Publication]]:
-        report = compose_all(paths, config, chosen)
-        return report, plan(report.results, ledger, root=config.root, now=clock.now(), due_only=due_only,
-                            republish=republish, language=config.language, queue=config.queue)
+        told: list[Publication] = []
+
+        def needs(note: Note, platform: Platform) -> bool:
+            found = settled(note, platform, ledger, root=config.root, now=now, due_only=due_only,
+                            source=source(base, note, platform))
+            told.extend([found] if found else [])
+            return found is None
+
+        report = compose_all(paths, config, chosen, needs=needs if lazy else None)
+        sources = {(c.note.path, c.platform.name): source(base, c.note, c.platform) for c in report.results}
+        return report, plan(report.results, ledger, root=config.root, now=now, due_only=due_only,
+                            republish=republish, language=config.language, queue=config.queue, settled=told,
+                            sources=sources, order=report.order)
 
     report, publications = planned(config)
-    learned = discover(config, {p.composed.platform.name for p in publications if p.state in UNSETTLED}, clock)
+    learned = discover(config, {p.platform.name for p in publications if p.state in UNSETTLED}, clock)
     if learned:
         config = dataclasses.replace(config, platforms={**config.platforms, **learned})
         report, publications = planned(config)
     return Survey(report, publications, config)
+
+
+def fingerprint(config: Config, paths) -> str:
+    """What every note's posts depend on besides the note: notecast itself, notecast.toml, the
+    templates, and the platforms' settings in the environment (secrets and the clock left out)."""
+    digest = hashlib.sha256(f"notecast {__version__}\n".encode())
+    if config.path and config.path.is_file():
+        digest.update(config.path.read_bytes())
+    folders = [config.templates, config.notes / "templates", *(Path(p) / "templates" for p in paths), bundled("templates", "templates")]
+    for folder in dict.fromkeys(f for f in folders if f and f.is_dir()):
+        for template in sorted(folder.glob("*.j2")):
+            digest.update(template.name.encode() + b"\0" + template.read_bytes())
+    secret = {n for p in platforms.registry().values() for n in p.secret_settings}
+    for key, value in sorted(os.environ.items()):
+        if key.startswith("NOTECAST_") and key not in secret and key != "NOTECAST_NOW":
+            digest.update(f"{key}={value}\n".encode())
+    return digest.hexdigest()
+
+
+def source(fingerprint: str, note: Note, platform: Platform) -> str:
+    """What one note's posts on one platform are made from, as a short hash."""
+    return hashlib.sha256(f"{fingerprint}\n{note.digest}\n{platform.name}".encode()).hexdigest()[:16]
 
 
 # ---- check --------------------------------------------------------------------
@@ -141,8 +183,7 @@ def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple
     if config.ledger.exists():
         for pub in found.publications:
             if pub.state in ("edited", "unknown"):
-                problems.append(Problem(str(pub.composed.note.path), None,
-                                        f"{pub.composed.platform.name}: {pub.state}: {pub.reason}",
+                problems.append(Problem(str(pub.file.path), None, f"{pub.platform.name}: {pub.state}: {pub.reason}",
                                         level="warning" if pub.state == "edited" else "error"))
     out: dict[str, Problem] = {}
     for problem in problems:
@@ -157,7 +198,7 @@ def _crowded(publications: list[Publication], config: Config, now: datetime) -> 
     due: dict[str, list[str]] = {}
     for pub in publications:
         if pub.actionable and (pub.when is None or pub.when <= now):
-            due.setdefault(pub.composed.platform.name, []).append(pub.note)
+            due.setdefault(pub.platform.name, []).append(pub.note)
     where = str(config.path or "notecast.toml")
     return [Problem(where, None, f"{name}: {len(notes)} notes are due now, so the next `notecast publish --due` "
                     f"sends them all at once ({', '.join(notes[:3])}{', …' if len(notes) > 3 else ''})",
@@ -177,20 +218,20 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
     request itself, and the outcome carries the requests as they would have been sent.
     """
     ledger = Ledger(config.ledger, writable=not dry_run, clock=clock)
-    found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish)
-    needed = dict.fromkeys(p.composed.platform.name for p in found.publications if p.actionable)
+    found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish, lazy=True)
+    needed = dict.fromkeys(p.platform.name for p in found.publications if p.actionable)
     if needed:
         ledger.check_writable()
     publishers, adapters, unset = _publishers(needed, found.config, clock, dry_run)
     outcomes, refusals = [], []
     with ledger.lock():
         for pub in found.publications:
-            name = pub.composed.platform.name
+            name = pub.platform.name
             if not pub.actionable:
                 outcomes.append(Outcome(pub, _line(pub, pub.state, pub.reason)))
                 continue
             notice = f"{name}: error: {unset.pop(name)}" if name in unset else ""
-            if blocking := found.report.blocks(pub.composed):
+            if blocking := found.report.blocks(pub.file, pub.platform):
                 refusals.extend(blocking)
                 outcomes.append(Outcome(pub, _line(pub, "not sent", "`notecast check` finds an error in it: fix "
                                                    "that, then publish again"), ok=False, notice=notice))
@@ -253,7 +294,7 @@ def send(pub: Publication, publisher: Publisher, ledger: Ledger) -> tuple[bool, 
             if part.index in pub.interrupted:
                 found = publisher.recover(part, root=root, parent=parent)
                 if found:
-                    ledger.record("done", part, edition=pub.edition, receipt=found)
+                    ledger.record("done", part, edition=pub.edition, receipt=found, source=pub.source)
                     receipts[part.index] = found
                     continue
             ledger.record("intent", part, edition=pub.edition)
@@ -264,14 +305,14 @@ def send(pub: Publication, publisher: Publisher, ledger: Ledger) -> tuple[bool, 
         except PublishError as exc:  # in doubt if a create that is unsafe to repeat may have been carried out
             ledger.record("failed", part, edition=pub.edition, error=str(exc), doubt=exc.maybe_sent)
             return False, f"failed at post {part.index + 1} of {part.count}: {exc}"
-        ledger.record("done", part, edition=pub.edition, receipt=receipt)
+        ledger.record("done", part, edition=pub.edition, receipt=receipt, source=pub.source)
         receipts[part.index] = receipt
     first = receipts.get(0)
     return True, f"published {len(pub.parts)} post(s)" + (f": {first.url}" if first and first.url else "")
 
 
 def _line(pub: Publication, outcome: str, reason: str) -> str:
-    return f"{pub.note} → {pub.composed.platform.name}: {outcome}" + (f" ({reason})" if reason else "")
+    return f"{pub.note} → {pub.platform.name}: {outcome}" + (f" ({reason})" if reason else "")
 
 
 def _session() -> "requests.Session":
@@ -288,7 +329,7 @@ def _session() -> "requests.Session":
 def status(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()) -> tuple[list[Problem], list[Publication]]:
     """Per note and platform: drafted, scheduled, queued, due, partial, published, failed, unknown or edited."""
     ledger = Ledger(config.ledger, writable=False, clock=clock)
-    found = survey(paths, config, clock, ledger, chosen=chosen, due_only=True)
+    found = survey(paths, config, clock, ledger, chosen=chosen, due_only=True, lazy=True)
     return found.report.failures, found.publications
 
 
@@ -316,7 +357,8 @@ def resolve(path, config: Config, clock: Clock, *, platform: str, part: int | No
         if sent:
             url = sent if sent.startswith(("http://", "https://")) else ""
             ident = sent.rstrip("/").rsplit("/", 1)[-1] if url else sent
-            ledger.record("done", chosen, edition=pub.edition, receipt=Receipt(ident, url, {"resolved": "by hand"}))
+            ledger.record("done", chosen, edition=pub.edition, receipt=Receipt(ident, url, {"resolved": "by hand"}),
+                          source=pub.source)
             outcome = f"recorded as sent ({sent})"
         else:
             ledger.record("failed", chosen, edition=pub.edition, error="marked not sent by hand; the next run sends it")

@@ -160,4 +160,4 @@ def test_a_run_with_nothing_due_touches_no_account(thread, tmp_path):
                 CRASH_CASSETTE=str(vault / "cassette.yaml"), NOTECAST_MASTODON_MAX_CHARACTERS="")
     assert quiet.returncode == 0, quiet.stderr
     assert not (vault / "requests.jsonl").exists()  # not even the instance's limit was asked
-    assert "mastodon: draft" in quiet.stdout
+    assert "1 note(s): 1 draft, 0 due" in quiet.stdout

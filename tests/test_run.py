@@ -6,6 +6,7 @@ status it is sent, so the three commands are seen to agree on a note's edition.
 from __future__ import annotations
 
 import json
+import pathlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -77,10 +78,40 @@ def test_a_note_published_under_the_instance_limit_stays_published_in_status_and
     assert cli.main(["check", "posts/"]) == 0
     assert "edited" not in capsys.readouterr().out
     assert cli.main(["publish", "posts/"]) == 0 and len(instance.statuses) == 1  # a rerun sends nothing
-    assert instance.asked.count("/api/v2/instance") == 4  # each command asked once
+    assert instance.asked.count("/api/v2/instance") == 2  # publish and check; status and the rerun read the ledger
 
 
 def test_a_configured_limit_is_not_asked(instance, monkeypatch, capsys):
     monkeypatch.setenv("NOTECAST_MASTODON_MAX_CHARACTERS", "500")
     assert cli.main(["publish", "posts/"]) == 0
     assert len(instance.statuses) == 2 and instance.asked == []
+
+
+def test_a_scheduled_run_parses_no_draft_no_future_note_and_nothing_already_published(instance, capsys):
+    """Issue 12: a run with nothing due costs what reading front matter costs: the Markdown parser never runs."""
+    from pipeline import compose
+
+    for i in range(5):
+        (pathlib.Path("posts") / f"draft-{i}.md").write_text(f"---\ntitle: Draft {i}\n---\nNot yet.\n")
+    (pathlib.Path("posts") / "later.md").write_text(
+        "---\ntitle: Later\nnotecast:\n  status: ready\n  publish_at: 2099-01-01\n---\nOne day.\n")
+    compose.document.parse.cache_clear()
+    assert cli.main(["publish", "--due", "posts/"]) == 0
+    assert compose.document.parse.cache_info().misses == 1  # only the ready note, parsed once
+    assert len(instance.statuses) == 1
+    assert cli.main(["publish", "--due", "posts/"]) == 0
+    assert cli.main(["status", "posts/"]) == 0
+    info = compose.document.parse.cache_info()
+    assert info.misses + info.hits == 2 and len(instance.statuses) == 1  # the first run's two asks, no more
+    out = capsys.readouterr().out
+    assert "7 note(s): 5 draft, 1 scheduled (next: 2099-01-01T09:00:00+00:00), 0 due, 1 published" in out
+    assert "posts/long.md\tmastodon\tpublished\thttp://127.0.0.1/@me/1" in out
+
+
+def test_an_edited_note_is_composed_again_and_shows_as_edited(instance, capsys):
+    assert cli.main(["publish", "--due", "posts/"]) == 0
+    note = pathlib.Path("posts/long.md")
+    note.write_text(note.read_text().replace("Sentence number 1 ", "Sentence number one "))
+    capsys.readouterr()
+    assert cli.main(["status", "posts/"]) == 0
+    assert "\tmastodon\tedited\t" in capsys.readouterr().out

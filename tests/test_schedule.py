@@ -91,7 +91,7 @@ def test_a_missed_run_publishes_once_on_the_next_run(vault):
     second = notecast(vault, "publish", "--due", now="2026-11-28T10:15:00Z")  # right after: nothing to send
     assert second.returncode == 0, second.stderr
     assert len(outbox(vault)) == 1
-    assert "echo: published" in second.stdout
+    assert "1 note(s): 0 due, 1 published" in second.stdout  # one summary line: nothing needs a line
     assert state(vault, "2026-11-28T10:30:00Z") == "published"
 
 
