@@ -45,7 +45,7 @@ from ...publisher import Part, Progress, Receipt
 
 VERSION = "v1.0"
 WAITS = (5.0, 10.0, 20.0, 40.0, 60.0, 60.0, 60.0, 60.0)  # Meta: check about once a minute, for 5 minutes at most
-PAGE = 50  # posts or replies looked through when looking for an interrupted post
+PAGE = 50  # latest posts looked through for an interrupted one (replies: the first page of the parent's)
 THROTTLED = {4, 17, 32, 341, 613}
 PERMISSION = {10, *range(200, 300)}
 TOKEN_HINT = ("the token is invalid or expired (Threads tokens last 60 days): get a long-lived token with "
@@ -194,9 +194,10 @@ class ThreadsPublisher:
                     f"find it among the latest {what}; check the account, then record it with "
                     "`notecast resolve … --platform threads --sent URL`")
 
+        params = ({"fields": "id,text,timestamp,permalink,is_reply_owned_by_me"} if parent is not None
+                  else {"fields": "id,text,timestamp,permalink", "limit": str(PAGE)})
         try:
-            answer = http.json_object(self._call("GET", where, params={
-                "fields": "id,text,timestamp,permalink,is_reply_owned_by_me", "limit": str(PAGE)}), f"GET {where}")
+            answer = http.json_object(self._call("GET", where, params=params), f"GET {where}")
         except PublishError as exc:
             hint = " (replies need the threads_read_replies permission)" if parent is not None else ""
             raise Unknown(unsure(f"posts: {exc.message}{hint}")) from None
