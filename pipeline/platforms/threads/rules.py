@@ -3,8 +3,9 @@
 Meta's publishing reference (https://developers.facebook.com/docs/threads/reference/publishing,
 ``text``) says: "For the post character limit, emojis are counted as the number of UTF-8
 bytes"; the posts guide (https://developers.facebook.com/docs/threads/posts) says text posts
-are limited to 500 characters and, since 2025-12-22, that a post may carry at most 5 links
-(more fails at container creation with ``THREADS_API__LINK_LIMIT_EXCEEDED``).
+are limited to 500 characters. At most 5 links per post (more fails at container creation
+with ``THREADS_API__LINK_LIMIT_EXCEEDED``, since 2025-12-22) is from the team's PLATFORMS.md
+§5.1, quoting the posts guide; unverified here: the stored copies of the guide predate it.
 
 Unverified, so counted the strict way: what "a character" is for text that is not emoji (we
 count UTF-16 code units, which is code points except outside the BMP, where it is two); whether
