@@ -1,7 +1,9 @@
 """The ledger: what was sent where, one JSON line per event, append-only.
 
 Each post of a thread gets an ``intent`` line before its request and a
-``done`` line (remote id and URL) after it, or ``failed`` / ``unknown``.
+``done`` line (remote id and URL) after it, or ``failed`` / ``unknown``. A
+create that takes two steps (Threads) adds a ``progress`` line between them,
+with what the first step made, before the second is sent.
 Every line is flushed and fsynced before the request goes out, so a crash at
 any instant leaves at worst a torn last line, which reading skips. Lines are
 only ever appended, so git merges of the ledger stay trivial.
@@ -17,7 +19,7 @@ import os
 import fcntl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from .clock import SYSTEM, Clock, iso
 from .errors import Problem, UsageError, shown
@@ -35,7 +37,7 @@ OPTIONAL_TEXT = ("at", "key", "id", "url", "error", "created", "source")
 class Entry:
     """One line of the ledger."""
 
-    event: str  # intent | done | failed | unknown
+    event: str  # intent | progress | done | failed | unknown
     note: str
     platform: str
     edition: str
@@ -110,14 +112,21 @@ class Ledger:
                     parts[entry.part] = entry  # a post once made stays made, whatever a merge put after it
         return out
 
+    def progress(self, note: str, platform: str, edition: str) -> dict[int, dict[str, Any]]:
+        """For each part of one edition: what its newest ``progress`` line says the server holds."""
+        return {e.part: e.extra for e in self.entries
+                if e.event == "progress" and (e.note, e.platform, e.edition) == (note, platform, edition)}
+
     def record(self, event: str, part: Part, *, edition: str, receipt: Receipt | None = None, error: str = "",
-               doubt: bool = False, source: str = "") -> Entry:
-        """Append the line for one event of one part of a publication, stamped with the clock."""
+               doubt: bool = False, extra: Mapping[str, Any] | None = None, source: str = "") -> Entry:
+        """Append the line for one event of one part of a publication, stamped with the clock.
+
+        ``extra`` is what a ``progress`` line carries; a ``done`` line carries the receipt's."""
         return self.append(Entry(
             event=event, note=part.note, platform=part.platform, edition=edition, part=part.index, parts=part.count,
             at=self.clock.stamp(), key=part.key, id=receipt.id if receipt else "", url=receipt.url if receipt else "",
-            extra=dict(receipt.extra) if receipt else {}, error=_brief(error), created=iso(part.created), doubt=doubt,
-            source=source))
+            extra=dict(receipt.extra if receipt else extra or {}), error=_brief(error), created=iso(part.created),
+            doubt=doubt, source=source))
 
     def append(self, entry: Entry) -> Entry:
         """Write one line and make it durable before returning."""

@@ -82,16 +82,18 @@ def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime, 
     return publications
 
 
-def _parts(c: Composed, name: str, language: str | None, now: datetime, created: dict[int, str]) -> tuple[Part, ...]:
+def _parts(c: Composed, name: str, language: str | None, now: datetime, created: dict[int, str],
+           progress: dict[int, dict] | None = None) -> tuple[Part, ...]:
     """The posts as parts. A part's first attempt is the ledger's, or now plus its index in microseconds,
-    so that times (and the Bluesky record keys made from them) sort in thread order."""
+    so that times (and the Bluesky record keys made from them) sort in thread order; its progress is the
+    ledger's newest for it (a two-step create half done)."""
     lang = c.note.meta.get("lang") or c.note.meta.get("language") or language
     parts = []
     for i, post in enumerate(c.posts):
         first = created.get(i)
         when = datetime.fromisoformat(first.replace("Z", "+00:00")) if first else now + timedelta(microseconds=i)
         parts.append(Part(name, c.platform.name, i, len(c.posts), post.text, dict(post.extra), post.media,
-                          str(lang) if lang else None, created=when))
+                          str(lang) if lang else None, created=when, progress=(progress or {}).get(i, {})))
     return tuple(parts)
 
 
@@ -131,7 +133,8 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     current = edition(parts)
     entries = editions.get(current, {})
     if entries:  # keep the first attempt's time so record keys stay the same
-        parts = _parts(c, name, language, now, {i: e.created for i, e in entries.items() if e.created})
+        parts = _parts(c, name, language, now, {i: e.created for i, e in entries.items() if e.created},
+                       ledger.progress(name, c.platform.name, current))
     settings = c.note.settings
     when = settings.publish_at
 
@@ -139,7 +142,8 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
         return Publication(c.note, c.platform, c, name, current, parts, state, done or {}, tuple(pending),
                            tuple(interrupted), reason, when, source=source)
 
-    old = [e for ed, es in editions.items() if ed != current for e in es.values() if e.event in ("done", "intent", "unknown")]
+    old = [e for ed, es in editions.items() if ed != current for e in es.values()
+           if e.event in ("done", "intent", "progress", "unknown")]
     if old and not entries and not republish:
         return make("edited", "changed since it was published; publish with --republish to post the new text")
     if settings.status != "ready":
@@ -147,7 +151,7 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     if due_only and when and when > now:
         return make("scheduled", f"due {when.isoformat()}")
     done = {i: Receipt(e.id, e.url, e.extra) for i, e in entries.items() if e.event == "done"}
-    interrupted = [i for i, e in entries.items() if e.event in ("intent", "unknown") or e.doubt]
+    interrupted = [i for i, e in entries.items() if e.event in ("intent", "progress", "unknown") or e.doubt]
     pending = [p.index for p in parts if p.index not in done]
     if not pending:
         return make("published", done=done)

@@ -1,5 +1,6 @@
 """What every publisher shares: the post it receives (:class:`Part`), what it answers
-(:class:`Receipt`), and the :class:`Publisher` protocol.
+(:class:`Receipt`, or :class:`Progress` halfway through a two-step create), and the
+:class:`Publisher` protocol.
 
 A leaf: it knows nothing of the run, the plan or the ledger. A platform package
 (``pipeline/platforms/<name>/``) implements the protocol; the run drives it.
@@ -25,6 +26,18 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Halfway through a two-step create: what the server holds so far (Threads: a container id).
+
+    The run writes it to the ledger before anything else is sent, then calls ``publish`` again
+    with the part's ``progress`` set to ``extra``; so after a crash ``recover`` and ``publish``
+    know what the first step made, and the second step is never done twice blindly.
+    """
+
+    extra: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Part:
     """One post of a thread, as a publisher receives it."""
 
@@ -37,6 +50,7 @@ class Part:
     media: tuple[Media, ...] = ()
     language: str | None = None
     created: datetime = field(kw_only=True)  # the first attempt (the ledger keeps it across runs), from the clock
+    progress: Mapping[str, Any] = field(default_factory=dict, kw_only=True)  # the newest Progress the ledger holds
 
     @property
     def digest(self) -> str:
@@ -63,12 +77,18 @@ class Publisher(Protocol):
 
     platform: str
 
-    def publish(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt:
-        """Send one post (replying to ``parent`` in a thread whose first post is ``root``)."""
+    def publish(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt | Progress:
+        """Send one post (replying to ``parent`` in a thread whose first post is ``root``).
+
+        A publisher whose create takes two steps may answer :class:`Progress` after the first;
+        it is called again, with ``part.progress`` set, to finish. Most never do.
+        """
         ...
 
     def recover(self, part: Part, *, root: Receipt | None, parent: Receipt | None) -> Receipt | None:
         """After a crash mid-request: the post if it exists, None if it surely does not.
+
+        ``part.progress`` is the newest :class:`Progress` recorded for the part, if any.
 
         Raise :class:`pipeline.errors.Unknown` when the platform cannot tell.
         """

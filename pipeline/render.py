@@ -165,10 +165,7 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
     excluded = {t.lower() for t in exclude_tags}
     tags = [t for t in (*note.tags, *note.settings.hashtags) if t.lower() not in excluded]
     hashtags = list(dict.fromkeys(hashtag(t, platform.hashtag_style) for t in tags))
-    warnings = []
-    if len(media) > platform.max_images:
-        warnings.append(f"{platform.name}: {len(media)} images, only the first {platform.max_images} are attached")
-    media = tuple(m.for_platform(platform.alt_limit) for m in media[: platform.max_images])
+    media, warnings = platform.attach(media)
     context = {
         "title": note.title,
         "date": note.date,

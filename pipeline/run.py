@@ -19,13 +19,13 @@ from . import __version__, platforms
 from .clock import Clock
 from .compose import Report, compose_all
 from .config import Config
-from .errors import Problem, PublishError, Unknown, UsageError
+from .errors import Problem, PublishError, Rejected, Unknown, UsageError
 from .ledger import Ledger
 from .notes import Note
 from .plan import Publication, plan, settled
 from .render import bundled
 from .platforms import Platform
-from .publisher import Publisher, Receipt
+from .publisher import Part, Progress, Publisher, Receipt
 
 if TYPE_CHECKING:
     import requests
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 USER_AGENT = "notecast (+https://github.com/notecast/notecast)"
 UNSETTLED = ("due", "queued", "partial", "failed", "unknown", "edited")  # states a server-decided limit can change
+STEPS = 4  # the most Progress answers one post may take (Threads takes one)
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,7 @@ def send(pub: Publication, publisher: Publisher, ledger: Ledger) -> tuple[bool, 
                     receipts[part.index] = found
                     continue
             ledger.record("intent", part, edition=pub.edition)
-            receipt = publisher.publish(part, root=root, parent=parent)  # X: a refused duplicate may be Unknown
+            receipt = _complete(part, publisher, ledger, pub.edition, root, parent)  # X: a duplicate may be Unknown
         except Unknown as exc:
             ledger.record("unknown", part, edition=pub.edition, error=str(exc))
             return False, f"unknown: part {part.index + 1} may have been sent: {exc}"
@@ -309,6 +310,19 @@ def send(pub: Publication, publisher: Publisher, ledger: Ledger) -> tuple[bool, 
         receipts[part.index] = receipt
     first = receipts.get(0)
     return True, f"published {len(pub.parts)} post(s)" + (f": {first.url}" if first and first.url else "")
+
+
+def _complete(part: Part, publisher: Publisher, ledger: Ledger, edition: str, root: Receipt | None,
+              parent: Receipt | None) -> Receipt:
+    """Publish one part; each :class:`Progress` the publisher answers is made durable before its next step."""
+    for _ in range(STEPS):
+        answer = publisher.publish(part, root=root, parent=parent)
+        if not isinstance(answer, Progress):
+            return answer
+        ledger.record("progress", part, edition=edition, extra=answer.extra)
+        part = dataclasses.replace(part, progress=answer.extra)
+    raise Rejected(f"{part.note}: post {part.index + 1} of {part.count}: the {part.platform} publisher was not done "
+                   f"after {STEPS} steps", hint="this is a bug in the platform's publisher; please report it")
 
 
 def _line(pub: Publication, outcome: str, reason: str) -> str:

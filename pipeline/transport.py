@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -19,6 +20,9 @@ from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 
 MASKED_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
+# Credentials some APIs take as a query or form parameter (Threads: access_token), masked the same way.
+MASKED_PARAMS = {"access_token", "refresh_token", "client_secret", "password", "token"}
+_QUERY_SECRET = re.compile(rf"(?i)([?&](?:{'|'.join(sorted(MASKED_PARAMS))})=)[^&#]*")
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,8 @@ class DryRun(BaseAdapter):
     def send(self, request: PreparedRequest, **kwargs) -> Response:
         body = self._body(request)
         headers = {k: ("****" if k.lower() in MASKED_HEADERS else v) for k, v in request.headers.items()}
-        self.requests.append(Recorded(request.method or "GET", request.url or "", headers, body))
+        self.requests.append(Recorded(request.method or "GET", _QUERY_SECRET.sub(r"\1****", request.url or ""),
+                                      headers, _mask_form(body, request.headers.get("Content-Type", ""))))
         status, reply_headers, payload = self.reply(request.method or "GET", request.url or "", body)
         response = Response()
         response.status_code = status
@@ -94,6 +99,13 @@ class DryRun(BaseAdapter):
             else:
                 fields[name] = payload.decode("utf-8", "replace")
         return fields
+
+
+def _mask_form(body: Any, kind: str) -> Any:
+    """A form body with its credential fields masked; any other body as it is."""
+    if not isinstance(body, dict) or not kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return body
+    return {k: ("****" if k.lower() in MASKED_PARAMS else v) for k, v in body.items()}
 
 
 def format_request(recorded: Recorded) -> str:

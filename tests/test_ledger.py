@@ -149,3 +149,15 @@ def test_check_writable_refuses_a_read_only_folder(tmp_path):
             Ledger(folder / "ledger.jsonl").check_writable()
     finally:
         folder.chmod(0o755)
+
+
+def test_progress_is_the_newest_progress_line_of_each_part_of_one_edition(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    for e in (entry("intent"), entry("progress", extra={"container": "c1"}), entry("failed", error="503"),
+              entry("progress", extra={"container": "c2"}), entry("progress", part=1, extra={"container": "c3"}),
+              Entry(event="progress", note="posts/a.md", platform="bluesky", edition="e0", part=0, parts=2, at="",
+                    extra={"container": "old"})):
+        ledger.append(e)
+    again = Ledger(tmp_path / "ledger.jsonl")
+    assert again.progress("posts/a.md", "bluesky", "e1") == {0: {"container": "c2"}, 1: {"container": "c3"}}
+    assert again.progress("posts/a.md", "x", "e1") == {}

@@ -8,11 +8,15 @@ from __future__ import annotations
 import json
 import pathlib
 import threading
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline import cli
+from pipeline import cli, run
+from pipeline.errors import Rejected
+from pipeline.ledger import Ledger
+from pipeline.publisher import Part, Progress, Receipt
 
 NOTE = """---
 title: A long note
@@ -115,3 +119,42 @@ def test_an_edited_note_is_composed_again_and_shows_as_edited(instance, capsys):
     capsys.readouterr()
     assert cli.main(["status", "posts/"]) == 0
     assert "\tmastodon\tedited\t" in capsys.readouterr().out
+
+
+class TwoSteps:
+    """A publisher whose create takes two steps, like Threads: a container, then its publication."""
+
+    platform = "echo"
+
+    def __init__(self):
+        self.calls: list[dict] = []
+
+    def publish(self, part, *, root, parent):
+        self.calls.append(dict(part.progress))
+        if not part.progress:
+            return Progress({"container": f"c{part.index}"})
+        return Receipt(f"post-{part.progress['container']}")
+
+
+def test_each_progress_is_in_the_ledger_before_the_next_step(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    publisher = TwoSteps()
+    part = Part("posts/a.md", "echo", 0, 1, "Hello", created=datetime(2026, 11, 28, tzinfo=timezone.utc))
+    seen = []
+    original = publisher.publish
+    publisher.publish = lambda p, **kw: (seen.append([e.event for e in ledger.entries]), original(p, **kw))[1]
+    receipt = run._complete(part, publisher, ledger, "e1", None, None)
+    assert receipt == Receipt("post-c0")
+    assert publisher.calls == [{}, {"container": "c0"}]
+    assert seen == [[], ["progress"]]  # the second step starts only once the container id is durable
+    assert Ledger(tmp_path / "ledger.jsonl").progress("posts/a.md", "echo", "e1") == {0: {"container": "c0"}}
+
+
+def test_a_publisher_that_never_finishes_is_stopped(tmp_path):
+    class Endless(TwoSteps):
+        def publish(self, part, *, root, parent):
+            return Progress({"container": "again"})
+
+    part = Part("posts/a.md", "echo", 0, 1, "Hello", created=datetime(2026, 11, 28, tzinfo=timezone.utc))
+    with pytest.raises(Rejected, match="not done after 4 steps"):
+        run._complete(part, Endless(), Ledger(tmp_path / "ledger.jsonl"), "e1", None, None)

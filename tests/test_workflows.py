@@ -27,7 +27,7 @@ BIN = Path(sys.executable).parent  # python, notecast and check-jsonschema of th
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 # DESIGN.md's settings that are not secrets: repository variables, never secrets.
 PLAIN_SETTINGS = {"bluesky": ("service", "handle"), "mastodon": ("instance", "max_characters"),
-                  "linkedin": ("author", "version")}
+                  "linkedin": ("author", "version"), "threads": ("user_id", "media_base_url")}
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(?P<ref>[0-9a-f]{40}|v\d+\.\d+\.\d+)$")
 
 
@@ -236,7 +236,7 @@ def test_publish_passes_every_setting():
             elif setting.key in PLAIN_SETTINGS.get(name, ()):
                 expected[var] = f"${{{{ vars.{var} }}}}"
     assert {k: v for k, v in env.items() if k.startswith("NOTECAST_")} == expected
-    assert len(expected) == 13
+    assert len(expected) == 16
 
 
 def test_publish_then_commit_the_ledger_even_after_a_failure():

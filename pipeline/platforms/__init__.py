@@ -24,10 +24,11 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     import requests
 
+    from ..media import Media
     from ..publisher import Publisher
 
 GROUP = "notecast.publishers"
-BUILTIN_ORDER = ("linkedin", "x", "bluesky", "mastodon")
+BUILTIN_ORDER = ("linkedin", "x", "bluesky", "mastodon", "threads")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,13 @@ class Platform:
     def finish(self, text: str) -> dict[str, Any]:
         """The final form of one post: at least ``{"text": ...}`` (Bluesky adds facets)."""
         return {"text": text}
+
+    def attach(self, media: tuple["Media", ...]) -> tuple[tuple["Media", ...], tuple[str, ...]]:
+        """The images a post of this platform carries (alt text cut to its limit), and a warning for those left out."""
+        warnings: tuple[str, ...] = ()
+        if len(media) > self.max_images:
+            warnings = (f"{self.name}: {len(media)} images, only the first {self.max_images} are attached",)
+        return tuple(m.for_platform(self.alt_limit) for m in media[: self.max_images]), warnings
 
     def fold(self, text: str) -> int | None:
         """Where the platform hides the rest of a long post behind "…see more" (an index), or None."""

@@ -7,9 +7,13 @@
 * LinkedIn: every reserved character escaped (a live #hashtag excepted); the
   length is counted after escaping, in UTF-16 code units.
 * X: twitter-text v3 weighting (its conformance suite is test_twitter_text.py).
+* Threads: 500; an emoji cluster counts its UTF-8 bytes, other text its UTF-16
+  units (the strict reading); URLs as typed; at most 5 distinct links.
 """
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 from datetime import datetime, timezone
@@ -19,8 +23,10 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import richtext
-from pipeline.platforms import bluesky, linkedin, mastodon, x
+from pipeline import cli, richtext
+from pipeline.fit import fit
+from pipeline.platforms import bluesky, linkedin, mastodon, threads, x
+from pipeline.platforms.threads import rules as threads_rules
 from pipeline.platforms.linkedin import rules as linkedin_rules
 from pipeline.text import grapheme_count, graphemes, simple, utf8_bytes, utf16_units
 
@@ -290,3 +296,36 @@ def test_bluesky_mentions_are_handles_at_word_starts(text, handles):
     for mention in found:
         span = encoded[mention["index"]["byteStart"]:mention["index"]["byteEnd"]].decode()
         assert span.lower() == "@" + mention["handle"]
+
+
+# ---- Threads: 500, emoji as UTF-8 bytes, at most 5 links (PLATFORMS.md §5.1) ---------------------------
+
+THREADS = threads.platform
+
+
+@pytest.mark.parametrize("text, length", [
+    ("hello", 5), ("é", 1), ("日本語", 3), ("👍", 4), (THUMB, 8), (FAMILY, 25), (FLAG, 8), ("❤️", 6),
+    ("1️⃣", 7), ("©", 2), (BOLD_B, 2), ("a\r\nb", 4), ("e\u0301", 2),
+    ("https://example.com/a/very/long/path", 36),  # a URL counts as typed
+])
+def test_threads_counts_emoji_as_utf8_bytes_and_the_rest_in_utf16_units(text, length):
+    assert THREADS.measure(text) == length
+
+
+def test_threads_limit_and_links():
+    assert THREADS.fits("a" * 500) and not THREADS.fits("a" * 499 + "👍")
+    five = " ".join(f"https://example.com/{i}" for i in range(5))
+    assert THREADS.fits(five) and THREADS.fits(five + " https://example.com/0")  # the same link twice is one
+    assert not THREADS.fits(five + " example.org")  # a sixth link, even without a scheme
+
+
+def test_threads_splits_a_post_with_too_many_links():
+    text = "\n\n".join(f"Read https://example.com/{i} today." for i in range(8))
+    posts = fit(text, THREADS, where="posts/a.md").posts
+    assert len(posts) == 2 and all(threads_rules.links(p) <= 5 for p in posts)
+
+
+def test_threads_length_command(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Hello 👍🏽 world".encode())))
+    assert cli.main(["length", "--platform", "threads"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"platform": "threads", "length": 20, "limit": 500, "fits": True}
