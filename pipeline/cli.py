@@ -65,6 +65,12 @@ def parser() -> argparse.ArgumentParser:
     p = command("status", "Show what is drafted, scheduled, published, partial or failed.")
     platform_option(p)
 
+    p = command("doctor", "Check that every configured account will work: settings, then one read-only call each.",
+                None)
+    platform_option(p)
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help='text for people; json for tools: [{"platform", "level", "message", "hint"}]')
+
     p = command("resolve", "Record a person's decision about a post whose fate notecast could not tell.", 1)
     p.add_argument("--platform", "-p", required=True, metavar="P", help="the platform of the post")
     p.add_argument("--part", type=int, metavar="N", help="which post of the thread, from 1 (default: the one in doubt)")
@@ -218,6 +224,23 @@ def cmd_status(args) -> int:
     return 1 if problems or any(p.state in ("failed", "unknown") for p in publications) else 0
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import doctor, worst
+
+    cfg, clock = _setup(args)
+    findings = doctor(cfg, clock, chosen=tuple(args.platform))
+    if args.format == "json":
+        emit(json.dumps([{"platform": f.platform, "level": f.level, "message": f.message, "hint": f.hint}
+                         for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            emit(str(finding))
+    if not findings:
+        emit("no platform is configured: set its NOTECAST_<PLATFORM>_* settings (see README), or name one with "
+             "--platform", err=True)
+    return 1 if worst(findings) == "error" else 0
+
+
 def cmd_resolve(args) -> int:
     from .run import resolve
 
@@ -232,7 +255,7 @@ def cmd_resolve(args) -> int:
 
 
 COMMANDS = {"render": cmd_render, "check": cmd_check, "length": cmd_length, "preview": cmd_preview,
-            "publish": cmd_publish, "status": cmd_status, "resolve": cmd_resolve}
+            "publish": cmd_publish, "status": cmd_status, "resolve": cmd_resolve, "doctor": cmd_doctor}
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def discover(config: Config, names, clock: Clock) -> dict[str, dict[str, Any]]:
         values, _ = settings_for(platform, config.platform(name), dry_run=True)
         if any(values[s.key] == s.placeholder for s in platform.settings if s.placeholder and not s.secret):
             continue
-        found = platform.publisher(_session(), values, clock).discover()
+        found = platform.publisher(new_session(), values, clock).discover()
         if found:
             learned[name] = {**found, **config.platforms.get(name, {})}
     return learned
@@ -195,7 +195,7 @@ def _publishers(names, config: Config, clock: Clock, dry_run: bool):
     publishers: dict[str, Publisher] = {}
     adapters: dict[str, DryRun] = {}
     unset: dict[str, str] = {}
-    session = _session()
+    session = new_session()
     for name in names:  # no account is touched where nothing is due
         platform = platforms.get(name)
         values, missing = settings_for(platform, config.platform(name), dry_run=dry_run)
@@ -203,7 +203,7 @@ def _publishers(names, config: Config, clock: Clock, dry_run: bool):
             unset[name] = (f"{', '.join(missing)} not set; set {'it' if len(missing) == 1 else 'them'} in the "
                            "environment (in GitHub Actions: repository secrets, see README) or run with --dry-run")
             continue
-        own = _session() if dry_run else session
+        own = new_session() if dry_run else session
         publishers[name] = publisher = platform.publisher(own, values, clock)
         if dry_run:
             adapters[name] = DryRun(publisher.dry_reply)
@@ -245,7 +245,8 @@ def _line(pub: Publication, outcome: str, reason: str) -> str:
     return f"{pub.note} → {pub.composed.platform.name}: {outcome}" + (f" ({reason})" if reason else "")
 
 
-def _session() -> "requests.Session":
+def new_session() -> "requests.Session":
+    """A session with notecast's User-Agent, for one command's requests."""
     import requests  # 0.15 s to import: check and status need it only when a server is asked
 
     session = requests.Session()
