@@ -197,11 +197,14 @@ def cmd_publish(args) -> int:
             emit(outcome.notice, err=True)
         if run.dry_run and outcome.acted:
             pub = outcome.publication
+            cost = f"; estimated cost ${outcome.cost:.3f}" if outcome.cost is not None else ""
             emit(f"== {pub.note} → {pub.composed.platform.name}: would send {len(pub.pending)} of "
-                 f"{len(pub.parts)} post(s) ({pub.state})")
+                 f"{len(pub.parts)} post(s) ({pub.state}{cost})")
             emit("\n\n".join(format_request(r) for r in outcome.requests) + "\n")
     emit("\n".join(o.summary for o in run.outcomes) if run.outcomes else "nothing to publish")
     if run.dry_run:
+        for name, cost in run.costs.items():
+            emit(f"estimated cost on {name}: ${cost:.2f} at the prices of [platforms.{name}] (pay-per-use; see README)")
         emit("dry run: nothing was sent and the ledger was not written", err=True)
     return 0 if run.ok else 1
 

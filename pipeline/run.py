@@ -49,6 +49,7 @@ class Outcome:
     acted: bool = False  # something was (or, in a dry run, would have been) sent
     notice: str = ""  # said once per platform before its first publication, e.g. missing settings
     requests: tuple[Recorded, ...] = ()  # dry run: every request, as it would be sent
+    cost: float | None = None  # dry run: what sending it would cost in US dollars (pay-per-use platforms only)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,16 @@ class Run:
     @property
     def ok(self) -> bool:
         return not self.problems and all(o.ok for o in self.outcomes)
+
+    @property
+    def costs(self) -> dict[str, float]:
+        """Dry run: the estimated cost per platform that charges for posts, in US dollars."""
+        out: dict[str, float] = {}
+        for outcome in self.outcomes:
+            if outcome.cost is not None:
+                name = outcome.publication.composed.platform.name
+                out[name] = out.get(name, 0.0) + outcome.cost
+        return out
 
 
 def settings_for(platform: Platform, table: Mapping[str, Any], *, dry_run: bool) -> tuple[dict[str, str], list[str]]:
@@ -184,7 +195,7 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
             if adapter:
                 adapter.requests.clear()
             outcomes.append(Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
-                                    recorded))
+                                    recorded, estimate(pub) if dry_run else None))
     return Run(found.report.failures, outcomes, dry_run)
 
 
@@ -239,6 +250,13 @@ def send(pub: Publication, publisher: Publisher, ledger: Ledger) -> tuple[bool, 
         receipts[part.index] = receipt
     first = receipts.get(0)
     return True, f"published {len(pub.parts)} post(s)" + (f": {first.url}" if first and first.url else "")
+
+
+def estimate(pub: Publication) -> float | None:
+    """What sending the publication's pending parts costs on its platform, or None where posting is free."""
+    prices = [pub.composed.platform.cost(part) for part in pub.parts if part.index in pub.pending]
+    known = [p for p in prices if p is not None]
+    return sum(known) if known else None
 
 
 def _line(pub: Publication, outcome: str, reason: str) -> str:
