@@ -82,7 +82,7 @@ def test_the_dry_run_shows_the_price_of_a_thread(vault, capsys):
     assert n > 5 and f"would send {n} of {n} post(s) (due; estimated cost ${(n - 1) * 0.015 + 0.2:.3f})" in out
     (bsky,) = [line for line in out.splitlines() if line.startswith("== posts/thread.md → bluesky:")]
     assert "cost" not in bsky
-    assert f"estimated cost on x: ${(n - 1) * 0.015 + 0.2:.2f} at the prices of [platforms.x] (pay-per-use; see README)" in out
+    assert f"estimated cost on x: ${(n - 1) * 0.015 + 0.2:.3f} at the prices of [platforms.x] (pay-per-use; see README)" in out
     assert "estimated cost on bluesky" not in out
 
 
@@ -92,7 +92,7 @@ def test_the_dry_run_uses_the_configured_prices(vault, monkeypatch, capsys):
     assert cli.main(["publish", "--dry-run", "-p", "x", "posts/"]) == 0
     out = capsys.readouterr().out
     cost = (sent(out) - 1) * 0.02 + 0.1  # the post with the link at the file's price, the others at the environment's
-    assert f"(due; estimated cost ${cost:.3f})" in out and f"estimated cost on x: ${cost:.2f}" in out
+    assert f"(due; estimated cost ${cost:.3f})" in out and f"estimated cost on x: ${cost:.3f}" in out
 
 
 def test_a_bad_price_is_an_error_naming_the_setting(vault, capsys):
