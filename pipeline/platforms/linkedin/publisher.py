@@ -41,6 +41,7 @@ from ... import http
 from ...clock import SYSTEM, Clock
 from ...errors import PublishError, Rejected, Retryable, Unknown
 from ...publisher import EXPIRY_NOTICE, Finding, Part, Receipt
+from .rules import AUTHOR
 
 API = "https://api.linkedin.com"
 INTROSPECT = "https://www.linkedin.com/oauth/v2/introspectToken"
@@ -48,7 +49,6 @@ RESTLI = "2.0.0"  # X-Restli-Protocol-Version
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif")  # what the Images API takes
 PAGE = 20  # posts read when looking for one (the finder's count)
 CLOCK_SKEW = timedelta(minutes=10)  # our clock against LinkedIn's, when looking back
-AUTHOR = re.compile(r"urn:li:(person|organization):[^\s/]+")
 TOKEN_HINT = ("the access token is invalid or expired (LinkedIn tokens last 60 days, and only approved partners "
               "get refresh tokens): get a new one through your app's OAuth flow in the LinkedIn developer portal "
               "(https://www.linkedin.com/developers/tools/oauth, scope w_member_social, or w_organization_social "
