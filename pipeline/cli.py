@@ -204,7 +204,8 @@ def cmd_publish(args) -> int:
     emit("\n".join(o.summary for o in run.outcomes) if run.outcomes else "nothing to publish")
     if run.dry_run:
         for name, cost in run.costs.items():
-            emit(f"estimated cost on {name}: ${cost:.3f} at the prices of [platforms.{name}] (pay-per-use; see README)")
+            emit(f"estimated cost on {name}: ${cost:.3f} at the prices of [platforms.{name}] "
+                 "(pay-per-use; see README)")
         emit("dry run: nothing was sent and the ledger was not written", err=True)
     return 0 if run.ok else 1
 

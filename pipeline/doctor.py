@@ -20,13 +20,13 @@ from .run import new_session, settings_for
 
 
 def configured(config: Config, chosen: Iterable[str] = ()) -> list[str]:
-    """The platforms to examine: those named, and the enabled ones with any setting of their own set, in the usual
-    order."""
+    """The platforms to examine, in the usual order: those named, and the enabled ones with a setting of their own."""
     named = {platforms.get(name).name for name in chosen}  # an unknown name is a usage error
     found = []
     for name, platform in platforms.registry().items():
         table = config.platform(name)
-        if name in named or (config.enabled([name]) and any(table.get(k) not in (None, "") for k in platform.setting_keys)):
+        own = any(table.get(key) not in (None, "") for key in platform.setting_keys)
+        if name in named or (own and config.enabled([name])):
             found.append(name)
     return found
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from importlib.metadata import entry_points
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from ..clock import SYSTEM, Clock
 from ..errors import UsageError

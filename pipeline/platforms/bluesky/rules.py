@@ -100,6 +100,6 @@ class Bluesky(Platform):
         if password and not APP_PASSWORD.fullmatch(password):
             found.append(Finding(self.name, "warning", "NOTECAST_BLUESKY_APP_PASSWORD does not look like an app "
                                  "password (xxxx-xxxx-xxxx-xxxx): is it your account password?",
-                                 "create an app password in Bluesky (Settings → Privacy and security → App passwords) "
-                                 "and use it instead; never give notecast your account password"))
+                                 "create an app password in Bluesky (Settings → Privacy and security → App "
+                                 "passwords) and use it instead; never give notecast your account password"))
         return found

@@ -62,6 +62,8 @@ class Mastodon(Platform):
         found = super().check_settings(values, now)
         visibility = (values.get("visibility") or "public").strip()
         if visibility not in VISIBILITIES:
-            found.append(Finding(self.name, "error", f"visibility {visibility!r} is not one of {', '.join(VISIBILITIES)}",
-                                 "set NOTECAST_MASTODON_VISIBILITY (or visibility in [platforms.mastodon]) to one of them"))
+            found.append(Finding(self.name, "error",
+                                 f"visibility {visibility!r} is not one of {', '.join(VISIBILITIES)}",
+                                 "set NOTECAST_MASTODON_VISIBILITY (or visibility in [platforms.mastodon]) to one "
+                                 "of them"))
         return found
