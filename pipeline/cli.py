@@ -69,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
     p = command("status", "Show what is drafted, scheduled, queued, published, partial or failed.")
     platform_option(p)
 
+    p = command("doctor", "Check that every configured account will work: settings, then one read-only call each.",
+                None)
+    platform_option(p)
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help='text for people; json for tools: [{"platform", "level", "message", "hint"}]')
+
     p = command("resolve", "Record a person's decision about a post whose fate notecast could not tell.", 1)
     p.add_argument("--platform", "-p", required=True, metavar="P", help="the platform of the post")
     p.add_argument("--part", type=int, metavar="N", help="which post of the thread, from 1 (default: the one in doubt)")
@@ -204,8 +210,9 @@ def cmd_publish(args) -> int:
             emit(outcome.notice, err=True)
         if run.dry_run and outcome.acted:
             pub = outcome.publication
+            cost = f"; estimated cost ${outcome.cost:.3f}" if outcome.cost is not None else ""
             emit(f"== {pub.note} → {pub.platform.name}: would send {len(pub.pending)} of "
-                 f"{len(pub.parts)} post(s) ({pub.state})")
+                 f"{len(pub.parts)} post(s) ({pub.state}{cost})")
             emit("\n\n".join(format_request(r) for r in outcome.requests) + "\n")
     shown = [o.summary for o in run.outcomes if args.verbose or _worth_a_line(o, clock.now())]
     if shown:
@@ -214,6 +221,9 @@ def cmd_publish(args) -> int:
     if run.next_slot:
         emit(_queue_summary(run, cfg.queue))
     if run.dry_run:
+        for name, cost in run.costs.items():
+            emit(f"estimated cost on {name}: ${cost:.3f} at the prices of [platforms.{name}] "
+                 "(pay-per-use; see README)")
         emit("dry run: nothing was sent and the ledger was not written", err=True)
     return 0 if run.ok else 1
 
@@ -284,6 +294,23 @@ def cmd_status(args) -> int:
     return 1 if problems or any(p.state in ("failed", "unknown") for p in publications) else 0
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import doctor, worst
+
+    cfg, clock = _setup(args)
+    findings = doctor(cfg, clock, chosen=tuple(args.platform))
+    if args.format == "json":
+        emit(json.dumps([{"platform": f.platform, "level": f.level, "message": f.message, "hint": f.hint}
+                         for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            emit(str(finding))
+    if not findings:
+        emit("no platform is configured: set its NOTECAST_<PLATFORM>_* settings (see README), or name one with "
+             "--platform", err=True)
+    return 1 if worst(findings) == "error" else 0
+
+
 def cmd_resolve(args) -> int:
     from .run import resolve
 
@@ -298,7 +325,7 @@ def cmd_resolve(args) -> int:
 
 
 COMMANDS = {"render": cmd_render, "check": cmd_check, "length": cmd_length, "preview": cmd_preview,
-            "publish": cmd_publish, "status": cmd_status, "resolve": cmd_resolve}
+            "publish": cmd_publish, "status": cmd_status, "resolve": cmd_resolve, "doctor": cmd_doctor}
 
 
 if __name__ == "__main__":

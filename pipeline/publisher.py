@@ -1,5 +1,6 @@
 """What every publisher shares: the post it receives (:class:`Part`), what it answers
-(:class:`Receipt`, or :class:`Progress` halfway through a two-step create), and the
+(:class:`Receipt`, or :class:`Progress` halfway through a two-step create), what it finds when
+asked about its account (:class:`Finding`), and the
 :class:`Publisher` protocol.
 
 A leaf: it knows nothing of the run, the plan or the ledger. A platform package
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Mapping, Protocol
 
 from .media import Media
@@ -67,6 +68,24 @@ class Part:
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+EXPIRY_NOTICE = timedelta(days=14)  # how long before a credential expires doctor starts to warn
+LEVELS = ("ok", "warning", "error")  # a finding's levels, mildest first
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing ``notecast doctor`` found about a platform: ``platform: level: message; hint``."""
+
+    platform: str
+    level: str  # ok | warning | error
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.platform}: {self.level}: {self.message}"
+        return f"{text}; {self.hint}" if self.hint else text
+
+
 class Publisher(Protocol):
     """One platform's adapter, made by ``Platform.publisher(session, settings, clock)``.
 
@@ -101,4 +120,15 @@ class Publisher(Protocol):
 
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """A plausible answer to a request, for dry runs: (status, headers, JSON body)."""
+        ...
+
+    def health(self) -> list[Finding]:
+        """Prove the credentials with read-only calls (never a post), for ``notecast doctor``.
+
+        At least one finding: ``ok`` with whom the credentials belong to, or what needs attention and
+        how to fix it. Where the platform can say when a token expires, a ``warning`` 14 days before
+        (:data:`EXPIRY_NOTICE`). A failed request may simply raise :class:`pipeline.errors.PublishError`:
+        doctor reports its message and hint. Optional for third-party publishers: without it, doctor
+        says the account cannot be checked.
+        """
         ...

@@ -56,6 +56,7 @@ class Outcome:
     acted: bool = False  # something was (or, in a dry run, would have been) sent
     notice: str = ""  # said once per platform before its first publication, e.g. missing settings
     requests: tuple[Recorded, ...] = ()  # dry run: every request, as it would be sent
+    cost: float | None = None  # dry run: what sending it would cost in US dollars (pay-per-use platforms only)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,16 @@ class Run:
     @property
     def ok(self) -> bool:
         return not self.problems and all(o.ok for o in self.outcomes)
+
+    @property
+    def costs(self) -> dict[str, float]:
+        """Dry run: the estimated cost per platform that charges for posts, in US dollars."""
+        out: dict[str, float] = {}
+        for outcome in self.outcomes:
+            if outcome.cost is not None:
+                name = outcome.publication.platform.name
+                out[name] = out.get(name, 0.0) + outcome.cost
+        return out
 
 
 def settings_for(platform: Platform, table: Mapping[str, Any], *, dry_run: bool) -> tuple[dict[str, str], list[str]]:
@@ -99,7 +110,7 @@ def discover(config: Config, names, clock: Clock) -> dict[str, dict[str, Any]]:
         values, _ = settings_for(platform, config.platform(name), dry_run=True)
         if any(values[s.key] == s.placeholder for s in platform.settings if s.placeholder and not s.secret):
             continue
-        found = platform.publisher(_session(), values, clock).discover()
+        found = platform.publisher(new_session(), values, clock).discover()
         if found:
             learned[name] = {**found, **config.platforms.get(name, {})}
     return learned
@@ -253,7 +264,7 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
             if adapter:
                 adapter.requests.clear()
             outcomes.append(Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
-                                    recorded))
+                                    recorded, estimate(pub) if dry_run else None))
     next_slot = next(config.queue.upcoming(clock.now())) if config.queue and due else None
     return Run(found.report.failures + list(dict.fromkeys(refusals)), outcomes, dry_run, next_slot)
 
@@ -265,7 +276,7 @@ def _publishers(names, config: Config, clock: Clock, dry_run: bool):
     publishers: dict[str, Publisher] = {}
     adapters: dict[str, DryRun] = {}
     unset: dict[str, str] = {}
-    session = _session()
+    session = new_session()
     for name in names:  # no account is touched where nothing is due
         platform = platforms.get(name)
         values, missing = settings_for(platform, config.platform(name), dry_run=dry_run)
@@ -273,7 +284,7 @@ def _publishers(names, config: Config, clock: Clock, dry_run: bool):
             unset[name] = (f"{', '.join(missing)} not set; set {'it' if len(missing) == 1 else 'them'} in the "
                            "environment (in GitHub Actions: repository secrets, see README) or run with --dry-run")
             continue
-        own = _session() if dry_run else session
+        own = new_session() if dry_run else session
         publishers[name] = publisher = platform.publisher(own, values, clock)
         if dry_run:  # whatever the publisher mounted is replaced: nothing it sends can reach anything
             adapters[name] = DryRun(publisher.dry_reply)
@@ -325,11 +336,19 @@ def _complete(part: Part, publisher: Publisher, ledger: Ledger, edition: str, ro
                    f"after {STEPS} steps", hint="this is a bug in the platform's publisher; please report it")
 
 
+def estimate(pub: Publication) -> float | None:
+    """What sending the publication's pending parts costs on its platform, or None where posting is free."""
+    prices = [pub.platform.cost(part) for part in pub.parts if part.index in pub.pending]
+    known = [p for p in prices if p is not None]
+    return sum(known) if known else None
+
+
 def _line(pub: Publication, outcome: str, reason: str) -> str:
     return f"{pub.note} → {pub.platform.name}: {outcome}" + (f" ({reason})" if reason else "")
 
 
-def _session() -> "requests.Session":
+def new_session() -> "requests.Session":
+    """A session with notecast's User-Agent, for one command's requests."""
     import requests  # 0.15 s to import: check and status need it only when a server is asked
 
     session = requests.Session()

@@ -78,8 +78,24 @@ def test_version_and_help_import_neither_requests_nor_jinja2(args):
 
 def test_help_lists_commands_and_exit_codes():
     done = notecast("--help")
-    for word in ("render", "check", "length", "preview", "publish", "status", "exit codes"):
+    for word in ("render", "check", "length", "preview", "publish", "status", "resolve", "doctor", "exit codes"):
         assert word in done.stdout
+
+
+@pytest.mark.parametrize("command", ["render", "check", "length", "preview", "publish", "status", "resolve", "doctor"])
+def test_every_command_has_help(command):
+    from pipeline.cli import COMMANDS
+
+    assert command in COMMANDS
+    done = notecast(command, "--help")
+    assert done.returncode == 0 and done.stdout.startswith(f"usage: notecast {command}")
+    assert "exit codes" in done.stdout
+
+
+def test_doctor_help_says_what_it_checks_and_the_json_shape():
+    done = notecast("doctor", "--help")
+    assert "read-only call" in done.stdout and "--platform" in done.stdout
+    assert '[{"platform", "level", "message", "hint"}]' in " ".join(done.stdout.split())
 
 
 # ---- check ---------------------------------------------------------------------------------------------
@@ -494,3 +510,22 @@ def test_publish_without_dry_run_and_without_settings_fails_cleanly(tmp_path):
     done = notecast("publish", "-p", "mastodon", str(note), cwd=tmp_path)
     assert done.returncode == 1
     assert "NOTECAST_MASTODON_TOKEN" in done.stderr and "--dry-run" in done.stderr
+
+
+# ---- doctor -------------------------------------------------------------------------------------------------
+
+
+def test_doctor_with_nothing_configured_exits_0():
+    done = notecast("doctor")
+    assert done.returncode == 0 and done.stdout == ""
+    assert "no platform is configured" in done.stderr
+
+
+def test_doctor_reports_an_unreachable_server_without_showing_the_token():
+    done = notecast("doctor", "--format", "json", extra_env={"NOTECAST_MASTODON_INSTANCE": "http://127.0.0.1:9",
+                                                             "NOTECAST_MASTODON_TOKEN": "doctor-secret-token"})
+    assert done.returncode == 1
+    (finding,) = json.loads(done.stdout)
+    assert finding["platform"] == "mastodon" and finding["level"] == "error"
+    assert finding["message"].startswith("GET http://127.0.0.1:9/api/v1/accounts/verify_credentials: ConnectionError")
+    assert "doctor-secret-token" not in done.stdout + done.stderr

@@ -27,7 +27,8 @@ BIN = Path(sys.executable).parent  # python, notecast and check-jsonschema of th
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 # DESIGN.md's settings that are not secrets: repository variables, never secrets.
 PLAIN_SETTINGS = {"bluesky": ("service", "handle"), "mastodon": ("instance", "max_characters"),
-                  "linkedin": ("author", "version"), "threads": ("user_id", "media_base_url")}
+                  "linkedin": ("author", "version", "token_expires", "client_id"),
+                  "threads": ("user_id", "media_base_url")}
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(?P<ref>[0-9a-f]{40}|v\d+\.\d+\.\d+)$")
 
 
@@ -77,7 +78,7 @@ def github_bash(script: str, *, cwd: Path, env: dict, timeout: int = 60) -> subp
 
 
 def test_the_workflows_are_there():
-    assert {p.name for p in WORKFLOWS} == {"ci.yml", "preview.yml", "publish.yml"}
+    assert {p.name for p in WORKFLOWS} == {"ci.yml", "preview.yml", "publish.yml", "doctor.yml"}
     assert ACTION.is_file()
 
 
@@ -222,19 +223,27 @@ def test_publish_runs_never_overlap():
     assert doc["jobs"]["publish"]["permissions"] == {"contents": "write"}
 
 
-def test_publish_passes_every_setting():
-    """Secrets come from repository secrets, the rest from variables, all as NOTECAST_<PLATFORM>_<KEY>."""
+def expected_settings(*, doctor: bool) -> dict[str, str]:
+    """Every setting a workflow passes: secrets from repository secrets, the rest from variables, all as
+    NOTECAST_<PLATFORM>_<KEY>; those only doctor reads (``Setting(doctor=True)``) only to doctor."""
     from pipeline import platforms
 
-    env = step(workflow("publish"), "Publish what is due")["env"]
     expected = {}
     for name, platform in platforms.registry().items():
         for setting in platform.settings:
             var = f"NOTECAST_{name.upper()}_{setting.key.upper()}"
+            if setting.doctor and not doctor:
+                continue
             if setting.secret:
                 expected[var] = f"${{{{ secrets.{var} }}}}"
             elif setting.key in PLAIN_SETTINGS.get(name, ()):
                 expected[var] = f"${{{{ vars.{var} }}}}"
+    return expected
+
+
+def test_publish_passes_every_setting():
+    env = step(workflow("publish"), "Publish what is due")["env"]
+    expected = expected_settings(doctor=False)
     assert {k: v for k, v in env.items() if k.startswith("NOTECAST_")} == expected
     assert len(expected) == 16
 
@@ -252,6 +261,52 @@ def test_publish_then_commit_the_ledger_even_after_a_failure():
     assert "attempts=5" in script and "git pull --quiet --rebase" in script and BOT_EMAIL in script
     keep = step(doc, "Keep the ledger that could not be pushed")
     assert "steps.commit.outcome == 'failure'" in keep["if"]
+
+
+# ---- doctor.yml ---------------------------------------------------------------------------------------------
+
+
+def test_doctor_runs_weekly_and_by_hand():
+    doc = workflow("doctor")
+    (cron,) = [entry["cron"] for entry in doc["on"]["schedule"]]
+    minute, hour, day, month, weekday = cron.split()
+    assert (day, month) == ("*", "*") and weekday.isdigit()  # once a week
+    assert "workflow_dispatch" in doc["on"]
+    assert doc["jobs"]["doctor"]["if"] == "github.event_name != 'schedule' || vars.NOTECAST_SCHEDULE == 'on'"
+
+
+def test_doctor_reads_only_and_uses_the_same_actions_as_publish():
+    doc = workflow("doctor")
+    assert doc["permissions"] == {} and doc["jobs"]["doctor"]["permissions"] == {"contents": "read"}
+    assert steps(doc)[0]["with"]["persist-credentials"] is False
+    pinned = {s["uses"] for s in steps(workflow("publish")) if "uses" in s}
+    assert {s["uses"] for s in steps(doc) if "uses" in s} <= pinned
+
+
+def test_doctor_passes_every_setting_and_those_only_it_reads():
+    env = step(workflow("doctor"), "Check every account")["env"]
+    expected = expected_settings(doctor=True)
+    assert {k: v for k, v in env.items() if k.startswith("NOTECAST_")} == expected
+    assert {"NOTECAST_LINKEDIN_TOKEN_EXPIRES", "NOTECAST_LINKEDIN_CLIENT_ID", "NOTECAST_LINKEDIN_CLIENT_SECRET"} < set(env)
+    assert env["NOTECAST_LINKEDIN_CLIENT_SECRET"] == "${{ secrets.NOTECAST_LINKEDIN_CLIENT_SECRET }}"
+
+
+def test_doctor_step_fails_the_run_when_something_needs_attention(tmp_path):
+    repo, _, _ = make_notes_repo(tmp_path)
+    doctor = step(workflow("doctor"), "Check every account")
+    unset = {k: "" for k in doctor["env"] if k.startswith("NOTECAST_")}
+    fine = github_bash(doctor["run"], cwd=repo, env=base_env(tmp_path, **unset))
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert "no platform is configured" in fine.stdout
+    summary = tmp_path / "runner-temp" / "summary"
+    assert summary.read_text().startswith("### notecast doctor (exit code 0)\n\n```text\n")
+    summary.unlink()
+    broken = github_bash(doctor["run"], cwd=repo, env=base_env(tmp_path, **{**unset, "NOTECAST_X_API_KEY": "k-1234",
+                                                                           "NOTECAST_NOW": "2026-11-29T00:00:00Z"}))
+    assert broken.returncode == 1
+    assert "x: error: NOTECAST_X_API_SECRET, NOTECAST_X_ACCESS_TOKEN, NOTECAST_X_ACCESS_SECRET not set" in broken.stdout
+    assert "k-1234" not in broken.stdout
+    assert summary.read_text().startswith("### notecast doctor (exit code 1)")
 
 
 # ---- preview.yml and ci.yml --------------------------------------------------------------------------------
@@ -285,12 +340,15 @@ def test_ci_runs_the_readme_command():
 def test_composite_action():
     doc = load(ACTION)
     assert doc["name"] == "notecast" and doc["runs"]["using"] == "composite"
-    assert {"paths", "platforms", "due", "dry-run", "config", "python-version", "commit-ledger"} <= set(doc["inputs"])
+    assert {"command", "paths", "platforms", "due", "dry-run", "config", "python-version", "commit-ledger"} <= \
+        set(doc["inputs"])
+    assert doc["inputs"]["command"]["default"] == "publish"
     assert all(i.get("description") and isinstance(i.get("default"), str) for i in doc["inputs"].values())
     install = step(doc, "Install notecast")
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}" and '"$ACTION_PATH"' in install["run"]
     commit = step(doc, "Commit the ledger")
     assert commit["if"].startswith("always()") and "inputs.dry-run != 'true'" in commit["if"]
+    assert "inputs.command == 'publish'" in commit["if"]  # doctor commits nothing
     assert "commit-ledger.sh" in commit["run"]
     for s in steps(doc):  # inputs reach scripts only through the environment
         assert "${{" not in s.get("run", "")
@@ -486,15 +544,29 @@ def test_publish_step_dry_run_ignores_unset_settings(tmp_path):
 def test_composite_action_publish_step(tmp_path):
     repo, _, _ = make_notes_repo(tmp_path)
     (repo / "notes.toml").write_text('[platforms.bluesky]\nhandle = "from-the-file.bsky.social"\n')
-    env = base_env(tmp_path, PATHS="posts", PLATFORMS="bluesky, mastodon", DUE="true", DRY_RUN="true",
-                   CONFIG="notes.toml", NOTECAST_BLUESKY_HANDLE="", NOTECAST_NOW="2030-01-01T00:00:00Z")
-    result = github_bash(step(load(ACTION), "Publish")["run"], cwd=repo, env=env)
+    env = base_env(tmp_path, COMMAND="publish", PATHS="posts", PLATFORMS="bluesky, mastodon", DUE="true",
+                   DRY_RUN="true", CONFIG="notes.toml", NOTECAST_BLUESKY_HANDLE="", NOTECAST_NOW="2030-01-01T00:00:00Z")
+    result = github_bash(step(load(ACTION), "Run notecast")["run"], cwd=repo, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert '"identifier": "from-the-file.bsky.social"' in result.stdout
     assert "→ mastodon: would send" in result.stdout and "→ x:" not in result.stdout
     summary = (tmp_path / "runner-temp" / "summary").read_text()
     assert summary.startswith("### notecast --config notes.toml publish --due --dry-run --platform bluesky "
                               "--platform mastodon posts (exit code 0)")
+
+
+def test_composite_action_doctor_step(tmp_path):
+    repo, _, _ = make_notes_repo(tmp_path)
+    (repo / "notes.toml").write_text('[platforms.mastodon]\ninstance = "https://mastodon.example"\n')
+    env = base_env(tmp_path, COMMAND="doctor", PATHS="posts", PLATFORMS="mastodon", DUE="true", DRY_RUN="false",
+                   CONFIG="notes.toml", NOTECAST_MASTODON_TOKEN="")
+    result = github_bash(step(load(ACTION), "Run notecast")["run"], cwd=repo, env=env)
+    assert result.returncode == 1  # the token is not set: something needs attention
+    assert "mastodon: error: NOTECAST_MASTODON_TOKEN not set" in result.stdout
+    summary = (tmp_path / "runner-temp" / "summary").read_text()
+    assert summary.startswith("### notecast --config notes.toml doctor --platform mastodon (exit code 1)")
+    wrong = github_bash(step(load(ACTION), "Run notecast")["run"], cwd=repo, env={**env, "COMMAND": "status"})
+    assert wrong.returncode == 2 and "the command input must be publish or doctor, not 'status'" in wrong.stdout
 
 
 def test_commit_ledger_adds_a_new_ledger_even_if_ignored(remote, tmp_path):

@@ -14,18 +14,21 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from ..clock import SYSTEM, Clock
 from ..errors import UsageError
+from ..publisher import EXPIRY_NOTICE, Finding
 
 if TYPE_CHECKING:
     import requests
 
     from ..media import Media
-    from ..publisher import Publisher
+    from ..publisher import Part, Publisher
 
 GROUP = "notecast.publishers"
 BUILTIN_ORDER = ("linkedin", "x", "bluesky", "mastodon", "threads")
@@ -40,6 +43,9 @@ class Setting:
     default: str | None = None
     placeholder: str = ""
     help: str = ""
+    expires: bool = False  # a date (YYYY-MM-DD) the credential stops working: doctor warns ahead of it
+    url: bool = False  # an http(s) address (a bare host name means https://host)
+    doctor: bool = False  # read only by `notecast doctor`: publishing never needs it
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,39 @@ class Platform:
         """Where the platform hides the rest of a long post behind "…see more" (an index), or None."""
         return None
 
+    def cost(self, part: "Part") -> float | None:
+        """What sending ``part`` costs in US dollars on a pay-per-use API, or None where posting is free."""
+        return None
+
+    def check_settings(self, values: Mapping[str, str], now: datetime) -> list[Finding]:
+        """Offline checks of the settings' values (no request): addresses and expiry dates here, more in a subclass."""
+        found = []
+        for setting in self.settings:
+            value = (values.get(setting.key) or "").strip()
+            if setting.url and value and not _address(value):
+                found.append(Finding(self.name, "error", f"{self.variable(setting.key)}={value!r} is not a web address",
+                                     f"write it as https://host, e.g. {setting.default or setting.placeholder}"))
+            if setting.expires and value:
+                found.append(self._expiry(setting, value, now))
+        return found
+
+    def _expiry(self, setting: Setting, value: str, now: datetime) -> Finding:
+        """A finding about a credential that stops working on the date ``value``."""
+        variable = self.variable(setting.key)
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            return Finding(self.name, "error", f"{variable}={value!r} is not a date",
+                           "write the day the credential expires as YYYY-MM-DD, e.g. 2027-01-31")
+        left = (day - now.date()).days
+        renew = f"renew it, then set {variable} to its new expiry date"
+        if left < 0:
+            return Finding(self.name, "error", f"the credential expired on {day} ({variable})", renew)
+        if left <= EXPIRY_NOTICE.days:
+            return Finding(self.name, "warning", f"the credential expires on {day}, in {left} day(s) ({variable})",
+                           renew)
+        return Finding(self.name, "ok", f"the credential expires on {day}, in {left} days ({variable})")
+
     def publisher(self, session: "requests.Session", settings: Mapping[str, Any], clock: Clock = SYSTEM) -> "Publisher":
         """The adapter that sends this platform's posts through ``session``."""
         if self.publisher_class is None:
@@ -131,6 +170,12 @@ class Platform:
     @property
     def setting_keys(self) -> set[str]:
         return {s.key for s in self.settings}
+
+
+def _address(value: str) -> bool:
+    """Whether ``value`` is an http(s) address, as publishers read it (a bare host means https://host)."""
+    parts = urlsplit(value if "://" in value else f"https://{value}")
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
 
 
 @lru_cache(maxsize=1)

@@ -300,3 +300,14 @@ def test_cassettes_hold_no_secrets():
         text = cassette.read_text(encoding="utf-8")
         assert TOKEN not in text and "test-token" not in text, cassette.name
         assert not re.search(r"access_token=(?!REDACTED)", text), cassette.name
+
+
+@pytest.mark.parametrize("user, level", [("123", "ok"), ("999", "error")])
+def test_health_says_whom_the_token_signs_in_as(user, level):
+    session = requests.Session()
+    publisher = ThreadsPublisher(session, {"user_id": user, "token": "test-token"})
+    adapter = DryRun(lambda method, url, body: (200, {}, {"id": "123", "username": "me"}))
+    session.mount("https://", adapter)
+    (finding,) = publisher.health()
+    assert finding.level == level and "@me (user id 123)" in finding.message
+    assert urlsplit(adapter.requests[0].url).path == "/v1.0/me"

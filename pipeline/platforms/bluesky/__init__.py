@@ -15,7 +15,7 @@ platform = Bluesky(
     max_images=4,
     alt_limit=2000,
     settings=(
-        Setting("service", default="https://bsky.social", help="your PDS (or https://bsky.social)"),
+        Setting("service", url=True, default="https://bsky.social", help="your PDS (or https://bsky.social)"),
         Setting("handle", placeholder="you.bsky.social"),
         Setting("app_password", secret=True, placeholder="<NOTECAST_BLUESKY_APP_PASSWORD>", help="an app password, never your account password"),
     ),

@@ -9,6 +9,10 @@ XRPC endpoints, relative to the ``service`` setting (your PDS, or https://bsky.s
   reference for ``app.bsky.embed.images``.
 - ``com.atproto.repo.createRecord`` with a record key (``rkey``) notecast chooses.
 - ``com.atproto.repo.getRecord`` to look a post up by that key (recover, and after any failed create).
+- ``health`` logs in once with ``createSession`` and no retry: Bluesky allows 30 logins per 5 minutes
+  and 300 a day per account (docs.bsky.app/docs/advanced-guides/rate-limits; one report says the
+  entryway counts 100 a day, bluesky-social/bsky-docs#183). Its answer carries ``active`` and, when
+  false, ``status`` (takendown, suspended, deactivated), as ``getSession``'s lexicon describes.
 
 Idempotency: the record key is a TID derived from the part itself (see :func:`record_key`), so a
 post sent twice lands on the same key. The reference PDS refuses a second create of a key with a
@@ -31,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 from ... import http, secrets
 from ...clock import SYSTEM, Clock, iso
 from ...errors import PublishError, Rejected, Retryable, Unknown
-from ...publisher import Part, Receipt
+from ...publisher import Finding, Part, Receipt
 
 SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
@@ -120,6 +124,20 @@ class BlueskyPublisher:
     def discover(self) -> dict[str, str]:
         """Nothing to ask before planning."""
         return {}
+
+    def health(self) -> list[Finding]:
+        """Log in once (``createSession``, no retry: logins are rate-limited) and say whose account it is."""
+        response = self._xrpc("POST", "com.atproto.server.createSession", retry_safe=True, auth=False,
+                              policy=http.ONCE, hint=self._login_hint,
+                              json={"identifier": self.handle, "password": self.password})
+        self._adopt(http.json_object(response, "com.atproto.server.createSession"))
+        who = f"@{self._auth.get('handle') or self.handle} on {self.service}"
+        if self._auth.get("active") is False:
+            status = self._auth.get("status") or "not active"
+            return [Finding(self.platform, "error", f"signed in as {who}, but the account is {status}",
+                            "sign in to Bluesky to see why (a deactivated account is reactivated by signing in); "
+                            "nothing can be posted until it is active")]
+        return [Finding(self.platform, "ok", f"signed in as {who} ({self._auth['did']})")]
 
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """Plausible answers from a Bluesky PDS, for dry runs."""

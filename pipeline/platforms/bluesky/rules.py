@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Mapping
 
 from ... import richtext
+from ...publisher import Finding
 from ...text import grapheme_count, utf8_bytes
 from .. import Platform
 
@@ -19,6 +21,7 @@ BARE_URL = re.compile(r"https?://[^\s\ue000-\ue002]+[^\s.,;:!?'\")\]\ue000-\ue00
 # A handle is a domain name (atproto.com/specs/handle); "@alice.bsky.social." ends before the full stop.
 MENTION = re.compile(r"(?:(?<=[\s(])|^)@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
                      r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(?![\w.-]*[\w-])", re.M)
+APP_PASSWORD = re.compile(r"[a-z0-9]{4}(-[a-z0-9]{4}){3}")  # how Bluesky shows an app password: xxxx-xxxx-xxxx-xxxx
 TAG = re.compile(r"(?:(?<=\s)|^)#([^\d\s\W_][\w-]*|\d+[^\d\s\W][\w-]*)", re.M)
 
 
@@ -89,3 +92,14 @@ class Bluesky(Platform):
         named = mentions(shown, found) if "@" in shown else []
         return {"text": shown, "facets": found, **({"mentions": named} if named else {})}
 
+
+    def check_settings(self, values: Mapping[str, str], now: datetime) -> list[Finding]:
+        """The server's address, and a password shaped like an app password."""
+        found = super().check_settings(values, now)
+        password = (values.get("app_password") or "").strip()
+        if password and not APP_PASSWORD.fullmatch(password):
+            found.append(Finding(self.name, "warning", "NOTECAST_BLUESKY_APP_PASSWORD does not look like an app "
+                                 "password (xxxx-xxxx-xxxx-xxxx): is it your account password?",
+                                 "create an app password in Bluesky (Settings → Privacy and security → App "
+                                 "passwords) and use it instead; never give notecast your account password"))
+        return found

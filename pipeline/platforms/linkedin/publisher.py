@@ -13,6 +13,13 @@ Endpoints, relative to the ``api`` setting (https://api.linkedin.com), each with
 - ``GET /rest/posts?author=…&q=author`` (the "find posts by authors" finder) to look for a post
   that may already exist (recover, and after a duplicate refusal). Reading needs
   ``r_member_social`` (granted only to approved apps) or, for a Page, ``r_organization_social``.
+- ``GET /v2/userinfo`` (OpenID Connect, scopes ``openid profile``; unversioned) for ``health``: its
+  ``sub`` is the member the token belongs to, ``urn:li:person:<sub>``. A token without those scopes
+  gets 403 (documented: the scopes are "required"; the exact status is unverified).
+- ``POST https://www.linkedin.com/oauth/v2/introspectToken`` (form ``client_id``, ``client_secret``,
+  ``token``), answering ``active``, ``status`` (active, expired, revoked), ``expires_at`` (epoch
+  seconds) and ``scope`` (comma-separated), for ``health`` when the app's client id and secret are
+  given (learn.microsoft.com/en-us/linkedin/shared/authentication/token-introspection).
 
 Idempotency: none. A post POST that fails with 5xx or a broken connection may
 have made the post, so it is never retried within a run; ``recover`` looks
@@ -33,14 +40,15 @@ from urllib.parse import urlsplit
 from ... import http
 from ...clock import SYSTEM, Clock
 from ...errors import PublishError, Rejected, Retryable, Unknown
-from ...publisher import Part, Receipt
+from ...publisher import EXPIRY_NOTICE, Finding, Part, Receipt
+from .rules import AUTHOR
 
 API = "https://api.linkedin.com"
+INTROSPECT = "https://www.linkedin.com/oauth/v2/introspectToken"
 RESTLI = "2.0.0"  # X-Restli-Protocol-Version
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif")  # what the Images API takes
 PAGE = 20  # posts read when looking for one (the finder's count)
 CLOCK_SKEW = timedelta(minutes=10)  # our clock against LinkedIn's, when looking back
-AUTHOR = re.compile(r"urn:li:(person|organization):[^\s/]+")
 TOKEN_HINT = ("the access token is invalid or expired (LinkedIn tokens last 60 days, and only approved partners "
               "get refresh tokens): get a new one through your app's OAuth flow in the LinkedIn developer portal "
               "(https://www.linkedin.com/developers/tools/oauth, scope w_member_social, or w_organization_social "
@@ -67,6 +75,8 @@ class LinkedInPublisher:
         self.author = (settings.get("author") or "").strip()
         self.token = settings.get("token") or ""
         self.version = (settings.get("version") or "").strip()
+        self.client_id = (settings.get("client_id") or "").strip()
+        self.client_secret = settings.get("client_secret") or ""
         self._dry_ids = itertools.count(1)
 
     # ---- the protocol -------------------------------------------------------
@@ -121,6 +131,13 @@ class LinkedInPublisher:
     def discover(self) -> dict[str, str]:
         """Nothing to ask before planning."""
         return {}
+
+    def health(self) -> list[Finding]:
+        """Whom the token belongs to (``/v2/userinfo``), and, given the app's client id and secret, when it expires."""
+        found = [self._whoami()]
+        if self.client_id and self.client_secret:
+            found.append(self._introspect())
+        return found
 
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """Plausible answers from LinkedIn's versioned REST API, for dry runs."""
@@ -179,6 +196,63 @@ class LinkedInPublisher:
         return (f"LinkedIn does not serve API version {self.version or '(none)'} (a version is retired about a year "
                 "after its release): set NOTECAST_LINKEDIN_VERSION, or version in [platforms.linkedin], to a recent "
                 "month as YYYYMM")
+
+    def _whoami(self) -> Finding:
+        """The token's member from ``GET /v2/userinfo``, against the configured author."""
+        try:
+            response = http.request(self.session, "GET", self.api + "/v2/userinfo", retry_safe=True,
+                                    describe=_describe, hint=self._hint,
+                                    headers={"Authorization": f"Bearer {self.token}"})
+        except Rejected as exc:
+            if exc.status != 403:
+                raise
+            return Finding(self.platform, "warning", "the token is accepted, but it may not read who it belongs to "
+                           f"(GET /v2/userinfo answered 403), so the author {self.author} was not checked",
+                           "add the product \"Sign In with LinkedIn using OpenID Connect\" to your app and make the "
+                           "token with the scopes openid profile w_member_social")
+        sub = http.json_object(response, "GET /v2/userinfo").get("sub")
+        if not isinstance(sub, str) or not sub:
+            return Finding(self.platform, "warning", "GET /v2/userinfo answered without a sub, so the author "
+                           f"{self.author} was not checked", "check the token with the Token Inspector in LinkedIn's "
+                           "developer portal (Docs and tools → OAuth Token Tools)")
+        member = f"urn:li:person:{sub}"
+        if ":organization:" in self.author:
+            return Finding(self.platform, "ok", f"the token works and belongs to {member}; the author "
+                           f"{self.author} is a Page, whose admin rights cannot be checked this way")
+        if member != self.author:
+            return Finding(self.platform, "error", f"the token belongs to {member}, not to the author {self.author}",
+                           f"set NOTECAST_LINKEDIN_AUTHOR to {member}, or make a token as {self.author}")
+        return Finding(self.platform, "ok", f"the token works and belongs to the author {member}")
+
+    def _introspect(self) -> Finding:
+        """When the token expires and what it may do, from LinkedIn's token introspection."""
+        try:
+            response = http.request(self.session, "POST", INTROSPECT, retry_safe=True, describe=_describe,
+                                    data={"client_id": self.client_id, "client_secret": self.client_secret,
+                                          "token": self.token})
+            answer = http.json_object(response, "POST /oauth/v2/introspectToken")
+        except PublishError as exc:
+            return Finding(self.platform, "warning", f"LinkedIn would not say when the token expires ({exc.message})",
+                           "check NOTECAST_LINKEDIN_CLIENT_ID and NOTECAST_LINKEDIN_CLIENT_SECRET (your app's Auth "
+                           "tab), or unset them and set NOTECAST_LINKEDIN_TOKEN_EXPIRES instead")
+        if answer.get("active") is not True:
+            return Finding(self.platform, "error", f"LinkedIn says the token is {answer.get('status') or 'not active'}",
+                           TOKEN_HINT)
+        needed = "w_organization_social" if ":organization:" in self.author else "w_member_social"
+        scopes = [s.strip() for s in str(answer.get("scope") or "").replace(" ", ",").split(",") if s.strip()]
+        if scopes and needed not in scopes:
+            return Finding(self.platform, "error", f"the token may not post: its scopes are {', '.join(scopes)}, "
+                           f"without {needed}", PERMISSION_HINT)
+        expires = _time((answer.get("expires_at") or 0) * 1000) if isinstance(answer.get("expires_at"), int) else None
+        if expires is None:
+            return Finding(self.platform, "ok", "LinkedIn says the token is active (it did not say until when)")
+        left = expires - self.clock.now()
+        when = f"{expires:%Y-%m-%d %H:%M} UTC"
+        if left.total_seconds() <= 0:
+            return Finding(self.platform, "error", f"the token expired on {when}", TOKEN_HINT)
+        if left <= EXPIRY_NOTICE:
+            return Finding(self.platform, "warning", f"the token expires on {when}, in {left.days} day(s)", TOKEN_HINT)
+        return Finding(self.platform, "ok", f"the token is active until {when}, in {left.days} days")
 
     def _check_author(self) -> None:
         if not AUTHOR.fullmatch(self.author):

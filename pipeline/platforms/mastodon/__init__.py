@@ -16,7 +16,7 @@ platform = Mastodon(
     alt_limit=1500,
     hashtag_style="camel",
     settings=(
-        Setting("instance", placeholder="https://mastodon.example", help="your instance's URL"),
+        Setting("instance", url=True, placeholder="https://mastodon.example", help="your instance's URL"),
         Setting("token", secret=True, placeholder="<NOTECAST_MASTODON_TOKEN>", help="access token: write:statuses write:media read:accounts read:statuses"),
         Setting("max_characters", help="the instance's limit (default: asked from the instance, else 500)"),
         Setting("visibility", default="public", help="public, unlisted, private or direct"),

@@ -10,6 +10,11 @@ Endpoints, relative to the ``instance`` setting, all with ``Authorization: Beare
 - ``GET /api/v2/instance`` for ``configuration.statuses.max_characters`` (discover).
 - ``GET /api/v1/accounts/verify_credentials`` and ``/api/v1/accounts/:id/statuses``
   to look for an interrupted post (recover).
+- ``GET /api/v1/accounts/verify_credentials`` and ``GET /api/v1/apps/verify_credentials`` for
+  ``health``: the second answers the token's application with its ``scopes`` (Mastodon 4.3 and
+  later; earlier versions leave them out). Those are the scopes the application was registered with,
+  which for a token made in Preferences → Development are the token's own; a token from an OAuth flow
+  may hold fewer (docs.joinmastodon.org/methods/apps/#verify_credentials, entities/Application).
 
 Idempotency: Mastodon remembers an ``Idempotency-Key`` for about an hour and
 answers a repeat with the status it already made, so the status POST is
@@ -31,7 +36,7 @@ from urllib.parse import urlsplit
 from ... import http
 from ...clock import SYSTEM, Clock
 from ...errors import PublishError, Retryable, Unknown
-from ...publisher import Part, Receipt
+from ...publisher import Finding, Part, Receipt
 from .rules import REMOTE_MENTION
 
 IMAGE_BYTES = 16 * 1024 * 1024  # configuration.media_attachments.image_size_limit, default
@@ -40,6 +45,8 @@ POLL_WAIT = 2.0  # seconds between polls
 REPLAY_WINDOW = timedelta(minutes=55)  # Mastodon keeps Idempotency-Keys for 1 hour
 CLOCK_SKEW = timedelta(minutes=10)  # our clock against the server's, when looking back
 PAGE = 40  # the most statuses Mastodon returns at once
+WRITE_SCOPES = ("write:statuses", "write:media")  # publish needs them
+READ_SCOPES = ("read:accounts", "read:statuses")  # recover needs them to look for a post an interrupted run made
 TOKEN_HINT = ("the token is invalid or revoked; create one in Preferences → Development with "
               "write:statuses and write:media (and read:accounts, read:statuses, so a rerun can look for a post an "
               "interrupted run made), then set NOTECAST_MASTODON_TOKEN")
@@ -116,6 +123,31 @@ class MastodonPublisher:
         except (PublishError, ValueError, KeyError, TypeError):
             return {}
         return {"max_characters": str(limit)} if isinstance(limit, int) and limit > 0 else {}
+
+    def health(self) -> list[Finding]:
+        """Whom the token signs in as, and whether its scopes cover what publish and recover need."""
+        me = http.json_object(self._call("GET", "/api/v1/accounts/verify_credentials", retry_safe=True),
+                              "/api/v1/accounts/verify_credentials")
+        who = f"@{me.get('acct') or me.get('username') or '?'} on {urlsplit(self.instance).netloc}"
+        try:
+            app = http.json_object(self._call("GET", "/api/v1/apps/verify_credentials", retry_safe=True),
+                                   "/api/v1/apps/verify_credentials")
+        except PublishError as exc:
+            return [Finding(self.platform, "warning", f"signed in as {who}, but the token's scopes could not be read "
+                            f"({exc.message})", _SCOPES_HINT)]
+        scopes = app.get("scopes")
+        if not isinstance(scopes, list):
+            return [Finding(self.platform, "warning", f"signed in as {who}, but the instance does not say the token's "
+                            "scopes (Mastodon before 4.3)", _SCOPES_HINT)]
+        lacking = [s for s in (*WRITE_SCOPES, *READ_SCOPES) if not _covers(scopes, s)]
+        if any(s in WRITE_SCOPES for s in lacking):
+            return [Finding(self.platform, "error", f"signed in as {who}, but the token may not post: it lacks "
+                            f"{', '.join(lacking)}", _SCOPES_HINT)]
+        if lacking:
+            return [Finding(self.platform, "warning", f"signed in as {who}; the token may post, but lacks "
+                            f"{', '.join(lacking)}, so after an interrupted run notecast cannot look for a post it "
+                            "may have made", _SCOPES_HINT)]
+        return [Finding(self.platform, "ok", f"signed in as {who}; the token has the scopes notecast needs")]
 
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """Plausible answers from a Mastodon 4.4 instance, for dry runs."""
@@ -236,6 +268,15 @@ def _describe(response) -> str:
         return f"{body['error']} ({more})" if isinstance(more, str) else body["error"]
     return str(body)[:300]
 
+
+
+_SCOPES_HINT = ("in Preferences → Development, open the application (or make a new one) with the scopes "
+                f"{' '.join((*WRITE_SCOPES, *READ_SCOPES))}, save, then set NOTECAST_MASTODON_TOKEN to its access token")
+
+
+def _covers(scopes: list, needed: str) -> bool:
+    """Whether ``scopes`` grant ``needed``: itself, or its umbrella (``write`` covers ``write:statuses``)."""
+    return needed in scopes or needed.split(":")[0] in scopes
 
 
 def _plain(content: str) -> str:

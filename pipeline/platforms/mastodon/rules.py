@@ -8,13 +8,16 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Mapping
 
+from ...publisher import Finding
 from ...text import grapheme_count
 from .. import Platform
 from ..twitter_text import extract_urls
 
 URL_LENGTH = 23
+VISIBILITIES = ("public", "unlisted", "private", "direct")
 REMOTE_MENTION = re.compile(r"(?<![\w@])(@[\w.]+)@[\w.-]+\.\w+", re.A)
 
 
@@ -53,3 +56,14 @@ class Mastodon(Platform):
     def finish(self, text: str) -> dict[str, Any]:
         return {"text": text, **({"spoiler_text": self.content_warning} if self.content_warning else {})}
 
+
+    def check_settings(self, values: Mapping[str, str], now: datetime) -> list[Finding]:
+        """The instance's address, and a visibility Mastodon knows."""
+        found = super().check_settings(values, now)
+        visibility = (values.get("visibility") or "public").strip()
+        if visibility not in VISIBILITIES:
+            found.append(Finding(self.name, "error",
+                                 f"visibility {visibility!r} is not one of {', '.join(VISIBILITIES)}",
+                                 "set NOTECAST_MASTODON_VISIBILITY (or visibility in [platforms.mastodon]) to one "
+                                 "of them"))
+        return found

@@ -41,7 +41,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from ... import http
 from ...clock import SYSTEM, Clock
 from ...errors import PublishError, Rejected, Retryable, Unknown
-from ...publisher import Part, Progress, Receipt
+from ...publisher import Finding, Part, Progress, Receipt
 
 VERSION = "v1.0"
 WAITS = (5.0, 10.0, 20.0, 40.0, 60.0, 60.0, 60.0, 60.0)  # Meta: check about once a minute, for 5 minutes at most
@@ -207,6 +207,16 @@ class ThreadsPublisher:
             if " ".join(str(post.get("text") or "").split()) == wanted and post.get("is_reply_owned_by_me", True):
                 return Receipt(str(post["id"]), str(post.get("permalink") or ""), {"container": container})
         raise Unknown(unsure("replies to the previous post" if parent is not None else "posts"))
+
+    def health(self) -> list[Finding]:
+        """Whom the token signs in as (``GET /me``), and that it is the configured user."""
+        me = http.json_object(self._call("GET", "me", params={"fields": "id,username"}), "GET /me")
+        who = f"@{me.get('username') or '?'} (user id {me.get('id')})"
+        if self.user and str(me.get("id")) != self.user:
+            return [Finding(self.platform, "error", f"the token signs in as {who}, not user_id {self.user}",
+                            "set NOTECAST_THREADS_USER_ID to the id GET /me answers, or use that account's token")]
+        return [Finding(self.platform, "ok", f"the token works and signs in as {who}; it lasts 60 days from when it "
+                        "was made or refreshed", "refresh it monthly (see the README's Threads section)")]
 
     def _call(self, method: str, path: str, *, params=None, data=None, retry_safe: bool = True,
               policy: http.Policy = http.DEFAULT):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import Setting
 from .publisher import XPublisher
-from .rules import X
+from .rules import PRICE_ALT_TEXT, PRICE_POST, PRICE_POST_WITH_LINK, X
 
 __all__ = ["platform"]
 
@@ -19,7 +19,12 @@ platform = X(
         Setting("api_secret", secret=True, placeholder="<NOTECAST_X_API_SECRET>"),
         Setting("access_token", secret=True, placeholder="<NOTECAST_X_ACCESS_TOKEN>"),
         Setting("access_secret", secret=True, placeholder="<NOTECAST_X_ACCESS_SECRET>"),
-        Setting("api", default="https://api.x.com", help="API base URL"),
+        Setting("api", url=True, default="https://api.x.com", help="API base URL"),
+        Setting("price_post", default=str(PRICE_POST), help="US dollars X bills per post (dry-run estimate)"),
+        Setting("price_post_with_link", default=str(PRICE_POST_WITH_LINK),
+                help="US dollars X bills per post that contains a link (dry-run estimate)"),
+        Setting("price_alt_text", default=str(PRICE_ALT_TEXT),
+                help="US dollars X bills per image alt text, a media metadata request (dry-run estimate)"),
     ),
     publisher_class=XPublisher,
 )

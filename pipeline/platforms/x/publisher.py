@@ -11,6 +11,12 @@ account's access token and secret):
   ``media.media_ids``), answering 201 ``{"data": {"id", "text"}}``.
 - ``GET /2/users/me`` and ``GET /2/users/:id/tweets`` to look for a post that
   may already exist (recover, and after a duplicate-content refusal).
+- ``GET /2/users/me`` for ``health`` too: its ``x-access-level`` response header says what an OAuth
+  1.0a token may do: ``read``, ``read-write`` or ``read-write-directmessages``. X announced that every
+  authenticated request returns it (twitter-api-announce, "new three-tier permission model", 2011) and
+  clients read it from v1.1 ``account/verify_credentials``; that v2 sends it too is **unverified**, so
+  a missing header is a warning, not an error. X bills the call as one "User: Read" ($0.010, pricing
+  page, 2026).
 
 Idempotency: none. A tweet POST that fails with 5xx or a broken connection may
 have made the post, so it is never retried within a run. When it is sent
@@ -33,7 +39,7 @@ from urllib.parse import urlsplit
 from ... import http
 from ...clock import SYSTEM, Clock
 from ...errors import PublishError, Rejected, Retryable, Unknown
-from ...publisher import Part, Receipt
+from ...publisher import Finding, Part, Receipt
 from ..twitter_text import extract_urls
 
 API = "https://api.x.com"
@@ -49,6 +55,11 @@ CREDENTIALS_HINT = ("X did not accept the credentials: check NOTECAST_X_API_KEY 
 PERMISSION_HINT = ("the app may only have \"Read\" permission: set \"Read and write\" in the app's user authentication "
                    "settings in the developer portal, then regenerate NOTECAST_X_ACCESS_TOKEN and "
                    "NOTECAST_X_ACCESS_SECRET")
+WRITE_LEVELS = ("read-write", "read-write-directmessages")  # x-access-level values that may post
+READ_ONLY_HINT = ("in the developer portal, open the app's User authentication settings and set App permissions to "
+                  "\"Read and write\", save, then regenerate the Access Token and Secret (Keys and tokens) and set "
+                  "NOTECAST_X_ACCESS_TOKEN and NOTECAST_X_ACCESS_SECRET to the new ones: a token keeps the permission "
+                  "the app had when it was generated")
 CREATE_HINT = ("X may have made the post anyway, so notecast did not send it again; the next run sends it, and if X "
                "answers that it is a duplicate, notecast finds the post already made")
 _TCO = re.compile(r"https?://t\.co/\w+")  # how X shows every link
@@ -107,6 +118,23 @@ class XPublisher:
     def discover(self) -> dict[str, str]:
         """Nothing to ask before planning."""
         return {}
+
+    def health(self) -> list[Finding]:
+        """Whom the credentials sign in as (``GET /2/users/me``), and whether the token may post."""
+        response = self._call("GET", "/2/users/me", retry_safe=True)
+        me = self._data(response, "/2/users/me")
+        who = f"@{me['username']}" if isinstance(me.get("username"), str) else f"user {me.get('id', '?')}"
+        level = (response.headers.get("x-access-level") or "").strip().lower()
+        if level in WRITE_LEVELS:
+            return [Finding(self.platform, "ok", f"signed in as {who}; the token may post ({level})")]
+        if level == "read":
+            return [Finding(self.platform, "error", f"signed in as {who}, but the access token is read-only: it was "
+                            "generated while the app could only read, and X refuses every post", READ_ONLY_HINT)]
+        if level:
+            return [Finding(self.platform, "warning", f"signed in as {who}, but X gave the token an access level "
+                            f"notecast does not know ({level!r})", "if posts are refused with 403, " + READ_ONLY_HINT)]
+        return [Finding(self.platform, "warning", f"signed in as {who}, but X did not say whether the token may post "
+                        "(no x-access-level header)", "if posts are refused with 403, " + READ_ONLY_HINT)]
 
     def dry_reply(self, method: str, url: str, body: Any) -> tuple[int, Mapping[str, str], Any]:
         """Plausible answers from the X API v2, for dry runs."""

@@ -1,14 +1,38 @@
-"""X: 280 weighted characters per post as twitter-text v3 counts them, in threads."""
+"""X: 280 weighted characters per post as twitter-text v3 counts them, in threads, priced per post.
+
+X's API is pay-per-use: each post is billed, one that contains a link much more, and so is each image's
+alt text (a media metadata request). The defaults are X's published prices as read on 2026-11-29 from
+https://docs.x.com/x-api/getting-started/pricing ("Content: Create" $0.015 per request, "Content: Create
+(with URL)" $0.200, "Media Metadata" $0.005); X says prices are subject to change and shows the current
+rates in its Developer Console, so each is a setting (``price_post``, ``price_post_with_link``,
+``price_alt_text`` in ``[platforms.x]``, in US dollars). A media upload is not in that table and is not
+counted.
+"""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
 
+from ...errors import UsageError
 from .. import Platform
-from ..twitter_text import parse, weighted_length
+from ..twitter_text import extract_urls, parse, weighted_length
+
+if TYPE_CHECKING:
+    from ...publisher import Part
+
+PRICE_POST = 0.015  # USD, "Content: Create", read 2026-11-29
+PRICE_POST_WITH_LINK = 0.200  # USD, "Content: Create (with URL)", read 2026-11-29
+PRICE_ALT_TEXT = 0.005  # USD, "Media Metadata", read 2026-11-29
+PRICES = ("price_post", "price_post_with_link", "price_alt_text")  # the settings configure reads
 
 
 @dataclass(frozen=True)
 class X(Platform):
+    price_post: float = PRICE_POST
+    price_post_with_link: float = PRICE_POST_WITH_LINK
+    price_alt_text: float = PRICE_ALT_TEXT
+
     def measure(self, text: str) -> int:
         return weighted_length(text)
 
@@ -16,3 +40,24 @@ class X(Platform):
         parsed = parse(text)
         return 0 < parsed.weighted_length <= self.limit and not any(c in text for c in "\ufffe\ufeff\uffff")
 
+    def configure(self, table: Mapping[str, Any]) -> "X":
+        """A copy with the user's overrides, prices included."""
+        configured = super().configure(table)
+        prices = {key: _price(key, table[key]) for key in PRICES if table.get(key) not in (None, "")}
+        return dataclasses.replace(configured, **prices) if prices else configured
+
+    def cost(self, part: "Part") -> float:
+        """The post (more if its text has a link, as X counts links), plus one metadata request per alt text."""
+        post = self.price_post_with_link if extract_urls(part.text) else self.price_post
+        return post + self.price_alt_text * sum(1 for m in part.media if m.alt)
+
+
+def _price(key: str, value: Any) -> float:
+    """A price setting as US dollars; a usage error naming the setting otherwise."""
+    try:
+        price = float(value)
+    except (TypeError, ValueError):
+        price = -1.0
+    if not 0 <= price < 1000:
+        raise UsageError(f"[platforms.x] {key} must be a price in US dollars such as 0.015, not {value!r}")
+    return price
