@@ -90,8 +90,11 @@ def _walk(vault: Path, follow_external: bool, problems: list[Problem]) -> list[P
                 continue
             for name in sorted(files):
                 found = Path(folder) / name
-                if name.endswith(".md") and found.is_file() and not _outside(found, vault, follow_external, problems):
-                    notes.setdefault(found.resolve(), found)
+                if not name.endswith(".md") or not found.is_file():
+                    continue
+                link = os.path.islink(found)  # a plain file in a walked folder is where its folder is
+                if not (link and _outside(found, vault, follow_external, problems)):
+                    notes.setdefault(found.resolve() if link else Path(real, name), found)
     return sorted(notes.values())
 
 

@@ -42,18 +42,23 @@ class Config:
     follow_external_symlinks: bool = False  # notes and images whose symbolic links lead out of the vault
     max_thread_posts: int = 25  # a note that becomes more posts than this is a warning in check
     queue: queues.Queue | None = None  # [queue]: ready notes without publish_at wait for a slot
+    environment: Mapping[str, str] = field(default_factory=lambda: environment(), repr=False, compare=False)
 
     def platform(self, name: str) -> Mapping[str, Any]:
         """The settings table of one platform, environment overrides applied."""
         table = dict(self.platforms.get(name, {}))
         prefix = f"NOTECAST_{name.upper()}_"
-        for key, value in os.environ.items():
-            if key.startswith(prefix) and value != "":  # an empty variable (an unset GitHub one) is unset
-                table[key[len(prefix):].lower()] = value
+        table.update((key[len(prefix):].lower(), value) for key, value in self.environment.items()
+                     if key.startswith(prefix))
         return table
 
     def enabled(self, names) -> tuple[str, ...]:
         return tuple(n for n in names if _truthy(self.platform(n).get("enabled", True)))
+
+
+def environment() -> dict[str, str]:
+    """The NOTECAST_* variables as the command starts; an empty one (an unset GitHub variable) is unset."""
+    return {k: v for k, v in os.environ.items() if k.startswith("NOTECAST_") and v != ""}
 
 
 SECRET_WORDS = ("password", "passwd", "token", "secret", "key")

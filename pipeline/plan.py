@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from itertools import islice
 from pathlib import Path
@@ -50,12 +52,18 @@ class Publication:
         return self.state in ("due", "partial", "failed", "unknown") and bool(self.pending)
 
 
+@lru_cache(maxsize=65536)  # asked for every platform of every note
 def note_name(path: Path, root: Path) -> str:
     """The note's path relative to the project root, as the ledger records it."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    real, base = os.path.realpath(path), _real(root)
+    if real.startswith(base.rstrip(os.sep) + os.sep):
+        return Path(os.path.relpath(real, base)).as_posix()
+    return path.as_posix()
+
+
+@lru_cache(maxsize=8)
+def _real(root: Path) -> str:
+    return os.path.realpath(root)
 
 
 def edition(parts: tuple[Part, ...]) -> str:

@@ -271,11 +271,13 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
 
 def _publishers(names, config: Config, clock: Clock, dry_run: bool):
     """A publisher per platform with something to send; in a dry run each on a session that answers itself."""
-    from .transport import DryRun  # imports requests (0.15 s): only runs with something to send need it
-
     publishers: dict[str, Publisher] = {}
     adapters: dict[str, DryRun] = {}
     unset: dict[str, str] = {}
+    if not names:
+        return publishers, adapters, unset
+    from .transport import DryRun  # imports requests (0.15 s): only runs with something to send need it
+
     session = new_session()
     for name in names:  # no account is touched where nothing is due
         platform = platforms.get(name)

@@ -116,11 +116,13 @@ def test_explicit_config_that_does_not_exist(tmp_path):
 
 
 def test_environment_wins(tmp_path, monkeypatch):
-    cfg = load(tmp_path, '[platforms.bluesky]\nhandle = "file.bsky.social"\n\n[platforms.x]\nlimit = 280\n')
+    """The environment as the command starts: the configuration keeps what it read then."""
     monkeypatch.setenv("NOTECAST_BLUESKY_HANDLE", "env.bsky.social")
     monkeypatch.setenv("NOTECAST_BLUESKY_APP_PASSWORD", "env-app-password")
     monkeypatch.setenv("NOTECAST_X_LIMIT", "4000")
     monkeypatch.setenv("NOTECAST_MASTODON_ENABLED", "false")
+    cfg = load(tmp_path, '[platforms.bluesky]\nhandle = "file.bsky.social"\n\n[platforms.x]\nlimit = 280\n')
+    monkeypatch.setenv("NOTECAST_X_LIMIT", "5000")  # later changes are not seen
     assert cfg.platform("bluesky") == {"handle": "env.bsky.social", "app_password": "env-app-password"}
     assert platforms.get("x").configure(cfg.platform("x")).limit == 4000
     assert cfg.enabled(("linkedin", "x", "bluesky", "mastodon")) == ("linkedin", "x", "bluesky")
@@ -243,7 +245,7 @@ def test_good_settings_pass(tmp_path):
     ("linkedin", "api_token", "NOTECAST_LINKEDIN_TOKEN"),
     ("x", "token", "NOTECAST_X_ACCESS_TOKEN"),
     ("x", "secret", "NOTECAST_X_ACCESS_SECRET or NOTECAST_X_API_SECRET"),
-    ("linkedin", "client_secret", "NOTECAST_LINKEDIN_TOKEN"),
+    ("linkedin", "client_secret", "NOTECAST_LINKEDIN_CLIENT_SECRET"),  # declared since doctor reads it
 ])
 def test_a_secret_under_another_name_names_the_real_variable(tmp_path, platform, key, variable):
     with pytest.raises(UsageError) as caught:

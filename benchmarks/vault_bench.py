@@ -1,0 +1,102 @@
+"""Benchmark: what notecast's commands cost on a vault, as ratios to the floor of reading it.
+
+    python benchmarks/vault_bench.py                       # 2,000 notes
+    python benchmarks/vault_bench.py --notes 10000         # more
+    python benchmarks/vault_bench.py --sizes 1000 10000 50000 --only due   # how the scheduled run grows
+
+The notes are generated deterministically (the generator of fit_bench.py): most are drafts, some are
+ready with a publish_at far in the future, none is due, as in a vault between two scheduled posts.
+In one process, each stage is timed on the same files:
+
+floor:    python-frontmatter's load of each file, and markdown-it's parse of its body;
+render:   composing every note for every platform (``notecast render``);
+due:      ``notecast publish --due`` with nothing due (the hourly scheduled run);
+check:    ``notecast check``.
+
+Each prints its time and its ratio to the floor. The issue's targets: render at most 3x the floor
+(aim for 2x), and the scheduled run with nothing due at most 2x the time to read the front matter.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+sys.path.insert(0, str(HERE))
+
+import frontmatter  # noqa: E402
+from markdown_it import MarkdownIt  # noqa: E402
+
+from fit_bench import Notes  # noqa: E402
+from pipeline import clock, config, platforms, run  # noqa: E402
+from pipeline.compose import compose_all  # noqa: E402
+
+
+def write_vault(folder: Path, count: int, seed: int) -> None:
+    """``count`` notes: 90% drafts, 10% ready but scheduled for 2099."""
+    gen = Notes(seed)
+    (folder / "posts").mkdir(parents=True)
+    for i in range(count):
+        text = gen.note(i).replace("notecast:\n  status: ready\n", "notecast:\n  status: ready\n  publish_at: 2099-01-01\n")
+        (folder / "posts" / f"{202401010000 + i}-note.md").write_text(text, encoding="utf-8")
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def floor(folder: Path) -> tuple[float, float]:
+    """Seconds to read every note's front matter, and to read it and parse its Markdown too."""
+    md = MarkdownIt("commonmark")
+    paths = sorted((folder / "posts").glob("*.md"))
+    front = timed(lambda: [frontmatter.load(p) for p in paths])
+    both = timed(lambda: [md.parse(frontmatter.load(p).content) for p in paths])
+    return front, both
+
+
+def stages(folder: Path, only: set[str]) -> dict[str, float]:
+    os.chdir(folder)
+    cfg = config.load(None, registry=platforms.registry())
+    paths = [folder / "posts"]
+    out = {}
+    if "render" in only:
+        out["render"] = timed(lambda: compose_all(paths, cfg))
+    if "due" in only:
+        out["due"] = timed(lambda: run.publish(paths, cfg, clock.SYSTEM, due=True))
+    if "check" in only:
+        out["check"] = timed(lambda: run.check(paths, cfg, clock.SYSTEM))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--notes", type=int, default=2000)
+    parser.add_argument("--sizes", type=int, nargs="*", help="several vault sizes, one after the other")
+    parser.add_argument("--only", nargs="*", default=["render", "due", "check"], choices=["render", "due", "check"])
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    for key in [k for k in os.environ if k.startswith("NOTECAST_")]:
+        del os.environ[key]  # the benchmark's settings only: nothing is due, nothing is sent
+    for size in args.sizes or [args.notes]:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            write_vault(folder, size, args.seed)
+            front, both = floor(folder)
+            print(f"{size:,} notes")
+            print(f"  floor: front matter            {front:8.2f} s")
+            print(f"  floor: front matter + markdown {both:8.2f} s")
+            for name, seconds in stages(folder, set(args.only)).items():
+                base, label = (front, "front matter") if name == "due" else (both, "floor")
+                print(f"  {name:<30} {seconds:8.2f} s   {seconds / base:5.2f}x {label}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
