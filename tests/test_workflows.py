@@ -288,7 +288,7 @@ def test_composite_action():
     assert {"paths", "platforms", "due", "dry-run", "config", "python-version", "commit-ledger"} <= set(doc["inputs"])
     assert all(i.get("description") and isinstance(i.get("default"), str) for i in doc["inputs"].values())
     install = step(doc, "Install notecast")
-    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}" and '"$ACTION_PATH"' in install["run"]
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}" and '"$ACTION_PATH[images]"' in install["run"]  # quoted, with Pillow
     commit = step(doc, "Commit the ledger")
     assert commit["if"].startswith("always()") and "inputs.dry-run != 'true'" in commit["if"]
     assert "commit-ledger.sh" in commit["run"]
