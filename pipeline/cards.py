@@ -47,6 +47,9 @@ THUMB_BYTES = 1_000_000  # app.bsky.embed.external#external thumb: maxSize 10000
 THUMB_SIDE = 1200  # pixels: a card shows its image small
 TITLE_MAX, DESCRIPTION_MAX = 300, 1000  # characters kept of what a page says
 CACHE_VERSION = 1
+# "identity": the bytes counted against MAX_PAGE are the bytes sent, not what a small gzip body expands to
+HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity",
+           "Accept": "text/html,application/xhtml+xml,image/*;q=0.9,*/*;q=0.8"}
 SIGNATURES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
 
 
@@ -198,8 +201,7 @@ def _get(session: "requests.Session", url: str, limit: int, *, truncate: bool) -
             raise Unavailable(f"{url} is not an http or https address")
         try:
             response = session.get(url, stream=True, allow_redirects=False, timeout=(TIMEOUT, TIMEOUT),
-                                   headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,"
-                                            "image/*;q=0.9,*/*;q=0.8"})
+                                   headers=HEADERS)
         except requests.Timeout:
             raise Unavailable(f"{_host(url)} did not answer within {TIMEOUT:g} s") from None
         except requests.RequestException as exc:

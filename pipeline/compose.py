@@ -145,8 +145,8 @@ def compose(note: Note, doc: document.Document, platform: Platform, config: Conf
     return Composed(note, platform, posts, notices + draft.warnings + fitted.warnings + why, comments, url, link)
 
 
-def card_link(note: Note, doc: document.Document, platform: Platform, texts, posts) -> tuple[tuple[int, str] | None,
-                                                                                            tuple[str, ...]]:
+def card_link(note: Note, doc: document.Document, platform: Platform, texts: list[str],
+              posts: tuple[Post, ...]) -> tuple[tuple[int, str] | None, tuple[str, ...]]:
     """Which post shows a link card, for which URL (or None), and a warning if the note's choice cannot be shown.
 
     Only where the platform's client makes cards. The URL is the note's ``card:``, else its first web link; the

@@ -89,7 +89,8 @@ def _card_box(card: Card) -> list[str]:
         lines.append("│ " + (card.description if len(card.description) <= 200 else card.description[:199] + "…"))
     lines.append("│ " + card.uri)
     if card.thumb:
-        lines.append(f"│ [image {card.image}: {card.thumb.size[0]}×{card.thumb.size[1]}, {len(card.thumb.data):,} bytes]")
+        width, height = card.thumb.size
+        lines.append(f"│ [image {card.image}: {width}×{height}, {len(card.thumb.data):,} bytes]")
     return lines + ["╰─"]
 
 
