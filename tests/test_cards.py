@@ -18,8 +18,8 @@ from pipeline import cards, cli
 from pipeline.cards import THUMB_BYTES, Cache, Card, Cards, Thumb, Unavailable, parse
 from pipeline.clock import Clock, from_environment
 from pipeline.compose import attach, compose_all
-from pipeline.config import Config
-from pipeline.errors import NoteError
+from pipeline.config import Config, load
+from pipeline.errors import NoteError, UsageError
 from pipeline.ledger import Ledger
 from pipeline.media import Media
 from pipeline.notes import read
@@ -364,3 +364,11 @@ def test_the_bluesky_record_takes_the_card_and_images_win(tmp_path):
     publisher.publish(Part("posts/a.md", "bluesky", 0, 1, "Two", media=(dot,), card=card, created=made),
                       root=None, parent=None)
     assert adapter.requests[-1].body["record"]["embed"]["$type"] == "app.bsky.embed.images"
+
+
+def test_cards_in_notecast_toml_must_be_true_or_false(tmp_path):
+    (tmp_path / "notecast.toml").write_text('cards = "yes"\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="cards must be true or false"):
+        load(tmp_path / "notecast.toml")
+    (tmp_path / "notecast.toml").write_text("cards = false\n", encoding="utf-8")
+    assert load(tmp_path / "notecast.toml").cards is False
