@@ -138,10 +138,12 @@ def _problems(problems) -> None:
 def cmd_render(args) -> int:
     from .compose import compose_all
     from .report import as_json, as_text
+    from .run import cards
 
-    cfg, _ = _setup(args)
+    cfg, clock = _setup(args)
     report = compose_all(_paths(args, cfg), cfg, tuple(args.platform))
-    emit(as_json(report.results) if args.format == "json" else as_text(report.results))
+    results = cards(report.results, cfg, clock)
+    emit(as_json(results) if args.format == "json" else as_text(results))
     _problems(report.failures)
     return 1 if report.failures else 0
 
@@ -180,24 +182,27 @@ def cmd_length(args) -> int:
 def cmd_preview(args) -> int:
     from .compose import compose_all
     from .report import preview_html, preview_text
+    from .run import cards
     from .secrets import redact
 
-    cfg, _ = _setup(args)
+    cfg, clock = _setup(args)
     report = compose_all(args.paths, cfg, tuple(args.platform))
+    results = cards(report.results, cfg, clock)
     _problems(report.failures)
     if args.html:
         try:
-            Path(args.html).write_text(redact(preview_html(report.results)), encoding="utf-8")
+            Path(args.html).write_text(redact(preview_html(results)), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{args.html}: error: cannot write the preview: {exc.strerror}; "
                              "check that the folder exists and is writable") from None
         emit(f"wrote {args.html}", err=True)
     else:
-        emit(preview_text(report.results))
+        emit(preview_text(results))
     return 1 if report.failures else 0
 
 
 def cmd_publish(args) -> int:
+    from .report import card_lines
     from .run import publish
     from .transport import format_request
 
@@ -206,14 +211,18 @@ def cmd_publish(args) -> int:
                   republish=args.republish)
     _problems(run.problems)
     for outcome in run.outcomes:
+        pub = outcome.publication
         if outcome.notice:
             emit(outcome.notice, err=True)
+        for warning in outcome.warnings:
+            emit(f"{pub.note} → {pub.platform.name}: warning: {warning}", err=True)
         if run.dry_run and outcome.acted:
             pub = outcome.publication
             cost = f"; estimated cost ${outcome.cost:.3f}" if outcome.cost is not None else ""
             emit(f"== {pub.note} → {pub.platform.name}: would send {len(pub.pending)} of "
                  f"{len(pub.parts)} post(s) ({pub.state}{cost})")
-            emit("\n\n".join(format_request(r) for r in outcome.requests) + "\n")
+            emit("".join(line + "\n" for line in card_lines(pub.parts, cfg.card_cache))
+                 + "\n\n".join(format_request(r) for r in outcome.requests) + "\n")
     shown = [o.summary for o in run.outcomes if args.verbose or _worth_a_line(o, clock.now())]
     if shown:
         emit("\n".join(shown))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import document, platforms, versions
+from .cards import Card, Unavailable
 from .config import Config
 from .errors import NoteError, Problem, UsageError
 from .fit import fit
@@ -31,6 +32,7 @@ class Post:
     limit: int
     media: tuple[Media, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. Bluesky facets
+    card: Card | None = None  # the link card, once fetched (see :func:`attach`)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Composed:
     comments: tuple[Post, ...] = ()
     url: str | None = None
     source: str = "body"  # where this platform's text comes from (per-platform wording)
+    card_link: tuple[int, str] | None = None  # (post index, URL) that should show a link card
 
 
 def find(paths: Iterable[str | Path], *, follow_external: bool = False,
@@ -142,7 +145,9 @@ def compose(note: Note, doc: document.Document, platform: Platform, config: Conf
 
     posts = tuple(post(text, draft.media if i == 0 else ()) for i, text in enumerate(fitted.posts))
     comments = tuple(post(text) for text in fitted.comments)
-    return Composed(note, platform, posts, notices + draft.warnings + fitted.warnings, comments, url, source)
+    link, why = card_link(note, doc, platform, fitted.posts, posts)
+    return Composed(note, platform, posts, notices + draft.warnings + fitted.warnings + why, comments, url, source,
+                    link)
 
 
 def version(note: Note, doc: document.Document, media: tuple[Media, ...], platform: Platform, vault: Path,
@@ -166,6 +171,59 @@ def version(note: Note, doc: document.Document, media: tuple[Media, ...], platfo
                                        "platform names, or give it text of its own", "warning", platform.name))
     kept = {image.line for image in chosen.document.images}  # images in dropped callouts go with them
     return chosen, tuple(m for m in media if m.line in kept)
+
+
+
+
+def card_link(note: Note, doc: document.Document, platform: Platform, texts: list[str],
+              posts: tuple[Post, ...]) -> tuple[tuple[int, str] | None, tuple[str, ...]]:
+    """Which post shows a link card, for which URL (or None), and a warning if the note's choice cannot be shown.
+
+    Only where the platform's client makes cards. The URL is the note's ``card:``, else its first web link; the
+    post is the first whose text carries it (for a ``card:`` in no post, the first post). A post has one embed:
+    one with images shows no card.
+    """
+    wanted = note.settings.card
+    if not platform.cards or wanted is False:
+        return None, ()
+    url = wanted if isinstance(wanted, str) else next(
+        (s.url for s in document.walk(doc) if isinstance(s, document.Link)
+         and s.url.lower().startswith(("http://", "https://"))), None)
+    if url is None:
+        return None, ()
+    index = next((i for i, text in enumerate(texts) if url in text), 0 if wanted else None)
+    if index is None:
+        return None, ()
+    if posts[index].media:
+        chosen = (f"notecast.card {url} is not shown: post {index + 1} has images, and a post shows images or "
+                  "a card, not both",) if wanted else ()
+        return None, chosen
+    return (index, url), ()
+
+
+def attach(results: Iterable[Composed], lookup: Callable[[str], Card]) -> list[Composed]:
+    """Each result with its link card from ``lookup(url)`` on the chosen post.
+
+    A card that cannot be made (``Unavailable``) is a warning and the post goes without it; a card whose
+    image cannot be used goes without the image, with a warning too.
+    """
+    out = []
+    for c in results:
+        if c.card_link is None:
+            out.append(c)
+            continue
+        index, url = c.card_link
+        try:
+            card = lookup(url)
+        except Unavailable as exc:
+            out.append(dataclasses.replace(c, warnings=c.warnings + (
+                f"no link card for {url}: {exc}; the post goes without one",)))
+            continue
+        posts = list(c.posts)
+        posts[index] = dataclasses.replace(posts[index], card=card)
+        warnings = (f"the link card for {url} goes without an image: {card.problem}",) if card.problem else ()
+        out.append(dataclasses.replace(c, posts=tuple(posts), warnings=c.warnings + warnings))
+    return out
 
 
 @dataclass

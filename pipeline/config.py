@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
 TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language",
-            "follow_external_symlinks", "max_thread_posts", "queue"}
+            "follow_external_symlinks", "max_thread_posts", "queue", "cards"}
 COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility", "bold"}
 
 
@@ -43,6 +43,7 @@ class Config:
     max_thread_posts: int = 25  # a note that becomes more posts than this is a warning in check
     queue: queues.Queue | None = None  # [queue]: ready notes without publish_at wait for a slot
     environment: Mapping[str, str] = field(default_factory=lambda: environment(), repr=False, compare=False)
+    cards: bool = True  # fetch the pages that links point to, for link cards (NOTECAST_CARDS wins)
 
     def platform(self, name: str) -> Mapping[str, Any]:
         """The settings table of one platform, environment overrides applied."""
@@ -51,6 +52,16 @@ class Config:
         table.update((key[len(prefix):].lower(), value) for key, value in self.environment.items()
                      if key.startswith(prefix))
         return table
+
+    def fetch_cards(self) -> bool:
+        """Whether link cards are made: ``NOTECAST_CARDS`` (on/off) if set, else ``cards`` in the file."""
+        value = self.environment.get("NOTECAST_CARDS", "")
+        return _truthy(value) if value.strip() else self.cards
+
+    @property
+    def card_cache(self) -> Path:
+        """Where fetched cards are remembered: ``cards.json`` beside the ledger."""
+        return self.ledger.parent / "cards.json"
 
     def enabled(self, names) -> tuple[str, ...]:
         return tuple(n for n in names if _truthy(self.platform(n).get("enabled", True)))
@@ -192,8 +203,9 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
     most = data.get("max_thread_posts", 25)
     if not isinstance(most, int) or isinstance(most, bool) or most < 1:
         problems.append(f"max_thread_posts must be a whole number of posts, at least 1, not {shown(most)}")
-    if not isinstance(data.get("follow_external_symlinks", False), bool):
-        problems.append("follow_external_symlinks must be true or false")
+    for key in ("follow_external_symlinks", "cards"):
+        if not isinstance(data.get(key, False), bool):
+            problems.append(f"{key} must be true or false")
     if isinstance(data.get("canonical_url"), str):
         try:
             data["canonical_url"].format(slug="s", stem="s", path="s")
@@ -229,4 +241,5 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
         follow_external_symlinks=data.get("follow_external_symlinks", False),
         max_thread_posts=data.get("max_thread_posts", 25),
         queue=dataclasses.replace(queue, timezone=tz) if queue else None,
+        cards=data.get("cards", True),
     )

@@ -85,14 +85,15 @@ class Upload:
 
 def shrink(image, size: int, limit: int, *, tries: int) -> tuple[bytes, str, tuple[int, int]] | None:
     """A Pillow ``image`` of ``size`` bytes re-encoded under ``limit`` bytes: turned upright (re-encoding
-    drops the EXIF orientation), PNG if it has transparency, else JPEG at quality 85, scaled down a little
-    more at each of ``tries``. Its bytes, type and (width, height); None if the tries were not enough."""
+    drops the EXIF orientation, and every other metadata), PNG if it has transparency, else JPEG at quality
+    85, scaled down a little more at each of ``tries`` (an image already under ``limit`` is first tried at its
+    own size). Its bytes, type and (width, height); None if the tries were not enough."""
     from PIL import Image, ImageOps  # the optional extra "images"
 
     image = ImageOps.exif_transpose(image)
     alpha = image.mode in ("RGBA", "LA", "P")
     image = image.convert("RGBA" if alpha else "RGB")
-    scale = (limit / size) ** 0.5 * 0.9
+    scale = min(1.0, (limit / max(size, 1)) ** 0.5 * 0.9)
     for _ in range(tries):
         dimensions = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
         out = BytesIO()

@@ -22,7 +22,7 @@ import yaml
 from .errors import NoteError, Problem, shown
 
 ZETTEL_ID = re.compile(r"^\s*\d{8,14}\s*(?:[-–—:_|]\s*)?(?=\S)")
-NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags", "priority"}
+NOTECAST_KEYS = {"platforms", "publish_at", "status", "template", "hashtags", "priority", "card"}
 STATUSES = ("draft", "ready")
 # Front matter is a few dozen values; aliases nested in aliases (a "billion laughs") expand to
 # astronomically many, which notecast would copy into every request. Refused before they are built.
@@ -42,6 +42,7 @@ class Settings:
     hashtags: tuple[str, ...] = ()
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     priority: str = "normal"  # high: first in the queue
+    card: str | bool | None = None  # a URL to show as the link card, False for none, None: the first link
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,7 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
                 "write a name such as essay (templates/essay.<platform>.j2)")
         template = None
     hashtags = _tags(block.get("hashtags"), lambda m, h="": problem("notecast.hashtags", m, h))
+    card = _card(block.get("card"), lambda m, h: problem("notecast.card", m, h))
     overrides = {k: v for k, v in block.items() if k in known}
     for name, value in overrides.items():
         if not isinstance(value, dict):
@@ -359,7 +361,22 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
             elif not isinstance(value, (str, int, float, bool)):
                 problem(f"notecast.{name}", f"notecast.{name}.{shown(key)[1:-1]} must be a single value, not {shown(value)}",
                         f"write e.g. {name}: {{overflow: error}}")
-    return Settings(chosen, publish_at, status, template, hashtags, overrides, priority)
+    return Settings(chosen, publish_at, status, template, hashtags, overrides, priority, card)
+
+
+
+def _card(value: Any, problem) -> str | bool | None:
+    """``card:``: a web address to show as the link card, false for none; true or nothing: the first link."""
+    if value is None or value is True:
+        return None
+    if value is False:
+        return False
+    if isinstance(value, str) and re.fullmatch(r"https?://[^\s/?#]+\S*", value.strip(), re.I):
+        return value.strip()
+    problem(f"notecast.card {shown(value)} is not a web address or false",
+            "write card: https://example.com/page to choose the link shown as a card, or card: false for none")
+    return None
+
 
 
 def parse_when(value: Any, tz: str) -> datetime:

@@ -101,7 +101,8 @@ def _parts(c: Composed, name: str, language: str | None, now: datetime, created:
         first = created.get(i)
         when = datetime.fromisoformat(first.replace("Z", "+00:00")) if first else now + timedelta(microseconds=i)
         parts.append(Part(name, c.platform.name, i, len(c.posts), post.text, dict(post.extra), post.media,
-                          str(lang) if lang else None, created=when, progress=(progress or {}).get(i, {})))
+                          str(lang) if lang else None, post.card, created=when,
+                          progress=(progress or {}).get(i, {})))
     return tuple(parts)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Protocol
 
+from .cards import Card
 from .media import Media
 
 
@@ -50,12 +51,15 @@ class Part:
     extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. Bluesky facets
     media: tuple[Media, ...] = ()
     language: str | None = None
+    card: Card | None = None  # a link card to show (where a platform's client makes them); not in the digest
     created: datetime = field(kw_only=True)  # the first attempt (the ledger keeps it across runs), from the clock
     progress: Mapping[str, Any] = field(default_factory=dict, kw_only=True)  # the newest Progress the ledger holds
 
     @property
     def digest(self) -> str:
-        """A hash of the content: text, extras and media (path and alt)."""
+        """A hash of the content: text, extras and media (path and alt).
+
+        Not the card: a page that changes its title after the post went out does not make the note "edited"."""
         canonical = json.dumps({"text": self.text, "extra": self.extra,
                                 "media": [[m.path.as_posix(), m.alt] for m in self.media]},
                                sort_keys=True, ensure_ascii=False, separators=(",", ":"))

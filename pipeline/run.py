@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping
 
 from . import __version__, platforms
+from .cards import Cache, Cards
 from .clock import Clock
-from .compose import Report, compose_all
+from .compose import Composed, Report, attach, compose_all
 from .config import Config
 from .errors import Problem, PublishError, Rejected, Unknown, UsageError
 from .ledger import Ledger
@@ -57,6 +58,7 @@ class Outcome:
     notice: str = ""  # said once per platform before its first publication, e.g. missing settings
     requests: tuple[Recorded, ...] = ()  # dry run: every request, as it would be sent
     cost: float | None = None  # dry run: what sending it would cost in US dollars (pay-per-use platforms only)
+    warnings: tuple[str, ...] = ()  # e.g. a link card that could not be made
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,39 @@ def source(fingerprint: str, note: Note, platform: Platform) -> str:
     return hashlib.sha256(f"{fingerprint}\n{note.digest}\n{platform.name}".encode()).hexdigest()[:16]
 
 
+def cards(results: list[Composed], config: Config, clock: Clock, *, save: bool = True) -> list[Composed]:
+    """The results with their link cards: each page fetched at most once, and remembered in the card cache
+    (``.notecast/cards.json`` beside the ledger) unless ``save`` is False; nothing is fetched with cards off."""
+    if not config.fetch_cards() or not any(c.card_link for c in results):
+        return results
+    cache = Cache(config.card_cache)
+    made = attach(results, Cards(cache, clock).card)
+    if save:
+        try:
+            cache.save()
+        except OSError:  # a cache that cannot be written only means the next run fetches the page again
+            pass
+    return made
+
+
+def _with_cards(publications: list[Publication], config: Config, clock: Clock, *,
+                save: bool) -> list[tuple[Publication, tuple[str, ...]]]:
+    """Each publication, with its link cards (on its parts too) if it has something to send, and the warnings
+    making them gave; the others need none."""
+    wanted = [p for p in publications if p.actionable and p.composed.card_link]
+    made = dict(zip(map(id, wanted), cards([p.composed for p in wanted], config, clock, save=save)))
+    out = []
+    for pub in publications:
+        composed = made.get(id(pub))
+        if composed is None:
+            out.append((pub, ()))
+            continue
+        parts = tuple(dataclasses.replace(part, card=composed.posts[part.index].card) for part in pub.parts)
+        out.append((dataclasses.replace(pub, composed=composed, parts=parts),
+                    composed.warnings[len(pub.composed.warnings):]))
+    return out
+
+
 # ---- check --------------------------------------------------------------------
 
 
@@ -231,13 +266,14 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
     """
     ledger = Ledger(config.ledger, writable=not dry_run, clock=clock)
     found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish, lazy=True)
-    needed = dict.fromkeys(p.platform.name for p in found.publications if p.actionable)
+    carded = _with_cards(found.publications, found.config, clock, save=not dry_run)
+    needed = dict.fromkeys(p.platform.name for p, _ in carded if p.actionable)
     if needed:
         ledger.check_writable()
     publishers, adapters, unset = _publishers(needed, found.config, clock, dry_run)
     outcomes, refusals = [], []
     with ledger.lock():
-        for pub in found.publications:
+        for pub, warnings in carded:
             name = pub.platform.name
             if not pub.actionable:
                 outcomes.append(Outcome(pub, _line(pub, pub.state, pub.reason)))
@@ -254,19 +290,27 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
                 continue
             adapter = adapters.get(name)
             if adapter:
-                for media in pub.parts[0].media if pub.parts else ():
-                    try:
-                        adapter.know(media.path.read_bytes(), f"{media.path.as_posix()}, alt: {media.alt or '(none)'}")
-                    except OSError:
-                        pass
+                _describe_files(adapter, pub)
             ok, outcome = send(pub, publishers[name], ledger)
             recorded = tuple(adapter.requests) if adapter else ()
             if adapter:
                 adapter.requests.clear()
             outcomes.append(Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
-                                    recorded, estimate(pub) if dry_run else None))
+                                    recorded, estimate(pub) if dry_run else None, warnings))
     next_slot = next(config.queue.upcoming(clock.now())) if config.queue and due else None
     return Run(found.report.failures + list(dict.fromkeys(refusals)), outcomes, dry_run, next_slot)
+
+
+def _describe_files(adapter: "DryRun", pub: Publication) -> None:
+    """Tell the dry run what the uploaded bytes are: an image by its file and alt text, a card's image by its page."""
+    for media in pub.parts[0].media if pub.parts else ():
+        try:
+            adapter.know(media.path.read_bytes(), f"{media.path.as_posix()}, alt: {media.alt or '(none)'}")
+        except OSError:
+            pass
+    for part in pub.parts:
+        if part.card and part.card.thumb:
+            adapter.know(part.card.thumb.data, f"the link card's image {part.card.image}")
 
 
 def _publishers(names, config: Config, clock: Clock, dry_run: bool):

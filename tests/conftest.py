@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+import pages as pages_site
 import pds_server
 from pipeline import http
 
@@ -24,6 +25,22 @@ def pds():
             pytest.fail(f"{why} (required here: CI or NOTECAST_REQUIRE_PDS=1 is set)", pytrace=False)
         pytest.skip(why)
     server = pds_server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_cards(monkeypatch):
+    """Tests reach no server but their own: link cards are off unless a test turns them on
+    (``monkeypatch.delenv("NOTECAST_CARDS")``) and serves the pages itself (tests/test_cards.py)."""
+    monkeypatch.setenv("NOTECAST_CARDS", "off")
+
+
+@pytest.fixture
+def pages(monkeypatch):
+    """A web site on 127.0.0.1 (tests/pages.py) to make link cards from; cards are turned on."""
+    monkeypatch.delenv("NOTECAST_CARDS")
+    server = pages_site.Server()
     yield server
     server.stop()
 

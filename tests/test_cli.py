@@ -24,8 +24,10 @@ PROBLEM = re.compile(r"^(?P<path>[^\s:][^:]*?)(?::(?P<line>\d+))?: (?P<level>err
 
 
 def env(**extra: str) -> dict[str, str]:
-    """A clean environment: no NOTECAST_* at all unless given."""
-    out = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/tmp")}
+    """A clean environment: no NOTECAST_* at all unless given, but link cards off (the sample notes link to the
+    web, and tests reach no server but their own)."""
+    out = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/tmp"),
+           "NOTECAST_CARDS": "off"}
     out.update(extra)
     return out
 

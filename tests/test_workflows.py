@@ -345,7 +345,7 @@ def test_composite_action():
     assert doc["inputs"]["command"]["default"] == "publish"
     assert all(i.get("description") and isinstance(i.get("default"), str) for i in doc["inputs"].values())
     install = step(doc, "Install notecast")
-    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}" and '"$ACTION_PATH"' in install["run"]
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}" and '"$ACTION_PATH[images]"' in install["run"]  # quoted, with Pillow
     commit = step(doc, "Commit the ledger")
     assert commit["if"].startswith("always()") and "inputs.dry-run != 'true'" in commit["if"]
     assert "inputs.command == 'publish'" in commit["if"]  # doctor commits nothing
@@ -372,7 +372,8 @@ def base_env(tmp_path: Path, **extra) -> dict:
     env.update(PATH=f"{fast}{os.pathsep}{BIN}{os.pathsep}{env.get('PATH', '')}", RUNNER_TEMP=str(temp), HOME=str(tmp_path),
                GIT_CONFIG_NOSYSTEM="1", GITHUB_OUTPUT=str(temp / "output"), GITHUB_STEP_SUMMARY=str(temp / "summary"),
                GITHUB_REF_NAME="main", GITHUB_REF_TYPE="branch", GITHUB_RUN_ID="4242",
-               GITHUB_REPOSITORY="you/notes", GITHUB_SERVER_URL="https://github.com")
+               GITHUB_REPOSITORY="you/notes", GITHUB_SERVER_URL="https://github.com",
+               NOTECAST_CARDS="off")  # the sample notes link to the web; tests reach no server but their own
     env.update(extra)
     return env
 

@@ -62,6 +62,7 @@ class Platform:
     numbering: str = "off"  # off | on | a format with {i} and {n}
     settings: tuple[Setting, ...] = ()
     hashtag_style: str = "as-is"  # as-is | camel
+    cards: bool = False  # the client must make a shared link's preview card (the server does not)
     publisher_class: Callable[..., "Publisher"] | None = field(default=None, compare=False, repr=False)
 
     def measure(self, text: str) -> int:

@@ -303,7 +303,8 @@ def test_notecast_publish_end_to_end(pds, tmp_path):
     (tmp_path / "notecast.toml").write_text('notes = "posts"\nledger = "state/ledger.jsonl"\nlanguage = "en"\n')
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8",
            "NOTECAST_BLUESKY_SERVICE": pds.url, "NOTECAST_BLUESKY_HANDLE": account.handle,
-           "NOTECAST_BLUESKY_APP_PASSWORD": account.app_password}
+           "NOTECAST_BLUESKY_APP_PASSWORD": account.app_password,
+           "NOTECAST_CARDS": "off"}  # its link would be fetched from the web: tests/test_cards.py serves its own
 
     def publish():
         return subprocess.run([sys.executable, "-m", "pipeline", "publish", "--platform", "bluesky"],
@@ -330,3 +331,40 @@ def test_notecast_publish_end_to_end(pds, tmp_path):
     assert again.stdout.strip() == f"posts/{ILLUSTRATED.name} → bluesky: published"
     assert len(pds.records(account.did)) == 7
     assert len((tmp_path / "state" / "ledger.jsonl").read_text().splitlines()) == len(ledger)
+
+
+def test_a_link_card_end_to_end(pds, pages, tmp_path, monkeypatch, capsys):
+    """`notecast publish` of a note that links to a page with Open Graph tags (tests/pages.py): the record
+    carries app.bsky.embed.external, and its thumb is a readable blob within the lexicon's limit."""
+    from PIL import Image
+
+    from pipeline import cli
+    from pipeline.cards import THUMB_BYTES
+
+    account = pds.create_account("cards")
+    monkeypatch.chdir(tmp_path)
+    for key, value in (("SERVICE", pds.url), ("HANDLE", account.handle), ("APP_PASSWORD", account.app_password)):
+        monkeypatch.setenv(f"NOTECAST_BLUESKY_{key}", value)
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "garden.md").write_text(
+        "---\ntitle: Garden\nnotecast:\n  status: ready\n  platforms: [bluesky]\n---\n"
+        f"Why I garden in public: {pages.url('/article')}\n", encoding="utf-8")
+    assert cli.main(["publish", "posts/"]) == 0, capsys.readouterr().err
+    (record,) = pds.records(account.did)
+    embed = record["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.external"
+    external = embed["external"]
+    assert {k: external[k] for k in ("uri", "title", "description")} == {
+        "uri": pages.url("/article"), "title": "Gardens & notes",
+        "description": "Why a digital garden grows better in public."}
+    data, kind = pds.blob(account.did, external["thumb"]["ref"]["$link"])
+    assert kind == "image/jpeg" and external["thumb"]["mimeType"] == "image/jpeg"
+    assert len(data) == external["thumb"]["size"] <= THUMB_BYTES < len(pages.files["/images/photo.jpg"][1])
+    with Image.open(BytesIO(data)) as image:
+        assert image.format == "JPEG" and not image.getexif()
+    assert b"CanaryCam" not in data
+    capsys.readouterr()
+
+    monkeypatch.setenv("NOTECAST_CARDS", "off")  # the card is not part of the edition: still published
+    assert cli.main(["status", "posts/"]) == 0
+    assert "\tbluesky\tpublished\t" in capsys.readouterr().out

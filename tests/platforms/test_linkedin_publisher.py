@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from support import disconnected, replay
+from pipeline.cards import Card, Thumb
 from pipeline.errors import Rejected, Retryable
 from pipeline.media import Media
 from pipeline.platforms.linkedin import platform
@@ -369,3 +370,43 @@ def test_a_post_made_without_an_id_is_recorded_as_unknown(tmp_path):
     ok, outcome = _send(pub, publisher, ledger)
     assert not ok and outcome.startswith("unknown: part 1 may have been sent") and "x-restli-id" in outcome
     assert [e.event for e in ledger.entries] == ["intent", "unknown"]
+
+
+def carded(text="Why I garden in public: https://garden.example/why") -> Part:
+    """A post with a link card whose thumbnail is the 4×4 red PNG (the run made it; the publisher uploads it as is)."""
+    card = Card("https://garden.example/why", "Gardens & notes", "Why a digital garden grows better in public.",
+                "https://garden.example/og.png", "2026-11-28T20:00:00Z", thumb=Thumb(TINY.read_bytes(), "image/png", (4, 4)))
+    return Part(note="posts/a.md", platform="linkedin", index=0, count=1, text=text, card=card, created=CREATED)
+
+
+@pytest.mark.vcr
+def test_link_card_as_an_article(publisher, sent):
+    """The Posts API does not read the page: the article's title, description and thumbnail are sent."""
+    assert publisher.publish(carded(), root=None, parent=None).id == "urn:li:share:7400112233445566101"
+    init, upload, create = sent
+    assert body(init) == {"initializeUploadRequest": {"owner": AUTHOR}}
+    assert upload.method == "PUT" and upload.body == TINY.read_bytes() and upload.headers["Content-Type"] == "image/png"
+    assert body(create) == post_body("Why I garden in public: https://garden.example/why", article={
+        "source": "https://garden.example/why", "title": "Gardens & notes",
+        "description": "Why a digital garden grows better in public.", "thumbnail": "urn:li:image:D4E10AQCard0Thumb1"})
+
+
+@pytest.mark.vcr
+def test_link_card_goes_without_a_thumbnail_it_cannot_upload(publisher, sent):
+    """The post never fails because of its card: a refused thumbnail upload leaves the article without one."""
+    assert publisher.publish(carded(), root=None, parent=None).id == "urn:li:share:7400112233445566102"
+    assert [r.method for r in sent] == ["POST", "POST"]
+    assert body(sent[-1])["content"] == {"article": {
+        "source": "https://garden.example/why", "title": "Gardens & notes",
+        "description": "Why a digital garden grows better in public."}}
+
+
+def test_images_win_over_a_link_card(sent):
+    session = requests.Session()
+    dry = LinkedInPublisher(session, SETTINGS)
+    adapter = DryRun(dry.dry_reply)
+    session.mount("https://", adapter)
+    with_image = Part(note="posts/a.md", platform="linkedin", index=0, count=1, text="A dot",
+                      media=(Media(TINY, "a red dot", 3),), card=carded().card, created=CREATED)
+    dry.publish(with_image, root=None, parent=None)
+    assert list(adapter.requests[-1].body["content"]) == ["media"]

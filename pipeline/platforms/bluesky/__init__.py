@@ -14,6 +14,7 @@ platform = Bluesky(
     threads=True,
     max_images=4,
     alt_limit=2000,
+    cards=True,
     settings=(
         Setting("service", url=True, default="https://bsky.social", help="your PDS (or https://bsky.social)"),
         Setting("handle", placeholder="you.bsky.social"),

@@ -6,7 +6,9 @@ XRPC endpoints, relative to the ``service`` setting (your PDS, or https://bsky.s
   ``com.atproto.server.refreshSession`` when the access token has expired (400 ExpiredToken or
   401), and a new session if the refresh token is refused too.
 - ``com.atproto.repo.uploadBlob`` (the image's bytes, ``Content-Type`` its type), answering a blob
-  reference for ``app.bsky.embed.images``.
+  reference for ``app.bsky.embed.images``, or for the thumb of a link card, ``app.bsky.embed.external``
+  (``{uri, title, description, thumb}``: Bluesky's servers make no cards, the client does). A post has one
+  embed: images win over a card. A card whose thumb cannot be uploaded goes without it.
 - ``com.atproto.repo.createRecord`` with a record key (``rkey``) notecast chooses.
 - ``com.atproto.repo.getRecord`` to look a post up by that key (recover, and after any failed create).
 - ``health`` logs in once with ``createSession`` and no retry: Bluesky allows 30 logins per 5 minutes
@@ -94,6 +96,8 @@ class BlueskyPublisher:
             record["langs"] = [part.language]
         if part.media:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": [self._upload(m) for m in part.media]}
+        elif part.card:
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": self._external(part.card)}
         if parent is not None:
             record["reply"] = {"root": self._ref(root or parent), "parent": self._ref(parent)}
         rkey = record_key(part)
@@ -278,6 +282,20 @@ class BlueskyPublisher:
         if upload.size:
             image["aspectRatio"] = {"width": upload.size[0], "height": upload.size[1]}
         return image
+
+    def _external(self, card) -> dict[str, Any]:
+        """A link card as ``app.bsky.embed.external#external``; its thumb uploaded if it has one."""
+        external: dict[str, Any] = {"uri": card.uri, "title": card.title, "description": card.description}
+        if card.thumb:
+            try:
+                response = self._xrpc("POST", "com.atproto.repo.uploadBlob", retry_safe=True, timeout=120,
+                                      data=card.thumb.data, headers={"Content-Type": card.thumb.mime})
+                blob = http.json_object(response, "com.atproto.repo.uploadBlob").get("blob")
+            except PublishError:  # the post never fails because of its card: it goes without the image
+                blob = None
+            if isinstance(blob, dict) and blob.get("ref"):
+                external["thumb"] = blob
+        return external
 
     def _lookup(self, part: Part, rkey: str) -> Receipt | None:
         """The post under ``rkey`` if it has the part's text; None if there is none; Unknown otherwise."""

@@ -14,6 +14,7 @@ platform = LinkedIn(
     threads=False,
     max_images=20,
     alt_limit=4086,
+    cards=True,
     overflow="truncate",
     settings=(
         Setting("author", placeholder="urn:li:person:YOUR-ID", help="urn:li:person:… or urn:li:organization:…"),

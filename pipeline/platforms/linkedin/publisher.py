@@ -7,9 +7,18 @@ Endpoints, relative to the ``api`` setting (https://api.linkedin.com), each with
   answering ``{"value": {"uploadUrl", "image", "uploadUrlExpiresAt"}}``; then ``PUT`` the bytes
   to ``uploadUrl``.
 - ``POST /rest/posts`` (JSON ``author``, ``commentary`` in the little text format, ``visibility``,
-  ``distribution``, ``content.media`` for one image or ``content.multiImage`` for 2 to 20,
-  ``lifecycleState``, ``isReshareDisabledByAuthor``), answering 201 with an empty body and the
-  post's URN in the ``x-restli-id`` header.
+  ``distribution``, ``content.media`` for one image or ``content.multiImage`` for 2 to 20, or
+  ``content.article`` for a link card, ``lifecycleState``, ``isReshareDisabledByAuthor``), answering
+  201 with an empty body and the post's URN in the ``x-restli-id`` header.
+
+Link cards: LinkedIn does not read the page a post links to ("Article Post API does not support url
+scraping … API partners need to set article fields such as thumbnail, title and description within
+the post", https://learn.microsoft.com/en-us/linkedin/marketing/integrations/ads/advertising-targeting/version/article-ads-integrations).
+So a card is ``content.article = {source, title, description, thumbnail}``, ``thumbnail`` an image URN
+from the Images API (the same upload as a post's image). The field names are those of the Posts API's
+article content, as other clients send them; ``thumbnailAltText`` is left out (unverified here). A
+post has one ``content``: images win over a card, and a card whose thumbnail cannot be uploaded goes
+without it.
 - ``GET /rest/posts?author=…&q=author`` (the "find posts by authors" finder) to look for a post
   that may already exist (recover, and after a duplicate refusal). Reading needs
   ``r_member_social`` (granted only to approved apps) or, for a Page, ``r_organization_social``.
@@ -97,6 +106,8 @@ class LinkedInPublisher:
             body["content"] = {"media": images[0]}
         elif images:
             body["content"] = {"multiImage": {"images": images}}
+        elif part.card:
+            body["content"] = {"article": self._article(part.card)}
         try:
             response = self._call("POST", "/rest/posts", retry_safe=False, json=body, hint=self._create_hint)
         except Rejected as exc:
@@ -262,9 +273,26 @@ class LinkedInPublisher:
                                 "https://api.linkedin.com/v2/userinfo with the same token) or "
                                 "urn:li:organization:<Page id>")
 
+    def _article(self, card) -> dict[str, str]:
+        """A link card as the Posts API's article content; its thumbnail uploaded if it has one."""
+        article = {"source": card.uri, "title": card.title}
+        if card.description:
+            article["description"] = card.description
+        if card.thumb:
+            try:
+                article["thumbnail"] = self._upload_bytes(card.thumb.data, card.thumb.mime)
+            except PublishError:  # the post never fails because of its card: it goes without the image
+                pass
+        return article
+
     def _upload(self, media) -> dict[str, str]:
         """Upload one image; the post's reference to it, with its alt text."""
         data, mime = _image(media)
+        image = self._upload_bytes(data, mime)
+        return {"id": image, "altText": media.alt} if media.alt else {"id": image}
+
+    def _upload_bytes(self, data: bytes, mime: str) -> str:
+        """Upload an image's bytes through the Images API; its URN."""
         response = self._call("POST", "/rest/images?action=initializeUpload", retry_safe=True,
                               json={"initializeUploadRequest": {"owner": self.author}})
         answer = http.answer(response)
@@ -279,7 +307,7 @@ class LinkedInPublisher:
             headers["Authorization"] = f"Bearer {self.token}"
         http.request(self.session, "PUT", upload_url, retry_safe=True, describe=_describe, hint=self._hint,
                      headers=headers, data=data, timeout=120)
-        return {"id": image, "altText": media.alt} if media.alt else {"id": image}
+        return image
 
     def _look(self, part: Part, why: str, since: datetime) -> tuple[list[dict], bool]:
         """The author's latest posts, newest first, and whether they reach back to ``since``; Unknown if it cannot."""
