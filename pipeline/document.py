@@ -232,9 +232,14 @@ def prepare(source: str) -> str:
     return "\n".join(lines)
 
 
+# markdown-it drops everything nested deeper than maxNesting tokens (20: about ten list levels); two
+# tokens per level, so 100 keeps 50 levels of lists or quotes while Python's recursion stays far away.
+MAX_NESTING = 100
+
+
 @lru_cache(maxsize=1)
 def _markdown():
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(["table", "strikethrough"]).use(footnote_plugin)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
     return md
 

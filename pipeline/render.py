@@ -26,6 +26,7 @@ CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡"
                  "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
                  "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
 BULLETS = ("•", "◦", "▪")  # by depth
+MAX_INDENT = 6  # deeper list levels are indented no further: a post has no room for a staircase
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class TextForm:
                     marker += " ☑" if item.checked else " ☐"
                 body = [self.block(b, depth + 1) for b in item.blocks]
                 first, *rest = [t for t in body if t] or [""]
-                lines.append("   " * depth + f"{marker} {first}")
+                lines.append("   " * min(depth, MAX_INDENT) + f"{marker} {first}")
                 lines.extend(rest)
             return "\n".join(lines)
         if isinstance(block, d.Quote):

@@ -209,6 +209,14 @@ def test_nested_and_ordered_lists():
     assert second.ordered and second.start == 5 and item_texts(second) == ["five", "six"]
 
 
+@pytest.mark.parametrize("indent", ["  ", "\t"])
+def test_lists_forty_levels_deep_keep_every_level(indent):
+    source = "\n".join(indent * i + f"- level {i}" for i in range(40)) + "\n\nAfter.\n"
+    doc = parse(source)
+    texts = [s.text for s in d.walk(doc) if isinstance(s, d.Text)]
+    assert texts == [f"level {i}" for i in range(40)] + ["After."]
+
+
 def test_nested_list_with_tabs_and_continuation():
     source = "- a\n\tcontinued\n\t- nested\n- b\n"
     (lst,) = parse(source).blocks

@@ -23,7 +23,7 @@ from pipeline.config import Config
 from pipeline.notes import read
 from support import GOLDEN, golden
 from pipeline.platforms.linkedin.rules import escape as linkedin_escape
-from pipeline.render import render
+from pipeline.render import TextForm, render
 from pipeline.report import as_json, as_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -570,3 +570,10 @@ def test_a_long_note_still_renders_in_full(tmp_path):
     (notes / "a.md").write_text("---\ntitle: Long\n---\n" + "word " * 400_000 + "\n", encoding="utf-8")
     report = compose_one([notes], chosen=("mastodon",))
     assert not report.failures and len(report.results[0].posts) > 25
+
+
+def test_a_list_forty_levels_deep_keeps_its_text_and_stops_indenting():
+    doc = document.parse("\n".join("  " * i + f"- level {i}" for i in range(40)))
+    lines = TextForm(platforms.get("mastodon")).document(doc).split("\n")
+    assert [line.strip().split(" ", 1)[1] for line in lines] == [f"level {i}" for i in range(40)]
+    assert max(len(line) - len(line.lstrip()) for line in lines) == 18
