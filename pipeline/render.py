@@ -16,6 +16,7 @@ import jinja2
 
 from . import document as d
 from .errors import NoteError, shown
+from .fit import POST_BREAK
 from .notes import Note
 from .media import Media
 from .platforms import Platform
@@ -26,6 +27,7 @@ CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡"
                  "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
                  "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
 BULLETS = ("•", "◦", "▪")  # by depth
+TRAILING_SPACE = re.compile(r"[^\S\f]+$")  # a form feed is a post break (fit.POST_BREAK), kept
 MAX_INDENT = 6  # deeper list levels are indented no further: a post has no room for a staircase
 
 
@@ -53,6 +55,10 @@ class TextForm:
         out: list[str] = []
         blocks = list(doc.blocks)
         for i, block in enumerate(blocks):
+            if isinstance(block, d.Rule):  # a thematic break ends a post of a thread; elsewhere a blank line
+                if self.platform.threads and out and out[-1] != "\f":
+                    out.append("\f")
+                continue
             text = self.block(block, 0)
             if not text:
                 continue
@@ -61,12 +67,12 @@ class TextForm:
             if notes:
                 text += "\n\n" + "\n".join(notes)
             previous = blocks[i - 1] if i else None
-            if out and (isinstance(previous, d.Heading) or (
+            if out and out[-1] != "\f" and (isinstance(previous, d.Heading) or (
                     isinstance(block, d.List) and isinstance(previous, d.Paragraph) and out[-1].endswith(":"))):
                 out[-1] += "\n" + text  # a heading or an intro line stays with what follows
             else:
                 out.append(text)
-        return "\n\n".join(out)
+        return "\n\n".join(out).replace("\n\n\f\n\n", POST_BREAK)
 
     def block(self, block: d.Block, depth: int) -> str:
         if isinstance(block, (d.Paragraph, d.Heading)):
@@ -181,7 +187,7 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
         "body": form.document(doc),
         "images": [{"path": str(m.path), "alt": m.alt} for m in media],
         "platform": {"name": platform.name, "limit": platform.limit, "threads": platform.threads},
-        "post_break": "\n\f\n",
+        "post_break": POST_BREAK,
     }
     env = environment(folders)
     env.filters.update(text=form.document, spans=form.spans, hashtag=lambda t: hashtag(t, platform.hashtag_style),
@@ -244,7 +250,8 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 def clean_draft(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+    """The draft without trailing white space on its lines, post breaks (form feeds) kept."""
+    return "\n".join(TRAILING_SPACE.sub("", line) for line in text.strip().split("\n"))
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int | None]:

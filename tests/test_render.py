@@ -577,3 +577,11 @@ def test_a_list_forty_levels_deep_keeps_its_text_and_stops_indenting():
     lines = TextForm(platforms.get("mastodon")).document(doc).split("\n")
     assert [line.strip().split(" ", 1)[1] for line in lines] == [f"level {i}" for i in range(40)]
     assert max(len(line) - len(line.lstrip()) for line in lines) == 18
+
+
+def test_a_templates_post_break_starts_a_new_post(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "templates").mkdir()
+    (notes / "templates" / "post.j2").write_text("{{ title }}{{ post_break }}{{ body }}\n", encoding="utf-8")
+    (composed,) = compose_one([notes], chosen=("x",)).results
+    assert [p.text for p in composed.posts] == ["Hello", "Body text."]
