@@ -126,6 +126,15 @@ def _problems(problems) -> None:
         emit(str(problem), err=True)
 
 
+def _skipped(skipped) -> None:
+    """Say on stderr how many .md files were not read, and why, so no note is left out without a word."""
+    from .vault import summary
+
+    if summary(skipped):
+        emit(summary(skipped) + "; a note given by name is always read, and exclude in notecast.toml "
+             "says which others are not", err=True)
+
+
 def cmd_render(args) -> int:
     from .compose import compose_all
     from .report import as_json, as_text
@@ -134,6 +143,7 @@ def cmd_render(args) -> int:
     report = compose_all(_paths(args, cfg), cfg, tuple(args.platform))
     emit(as_json(report.results) if args.format == "json" else as_text(report.results))
     _problems(report.failures)
+    _skipped(report.skipped)
     return 1 if report.failures else 0
 
 
@@ -141,9 +151,10 @@ def cmd_check(args) -> int:
     from .run import check
 
     cfg, clock = _setup(args)
-    problems, notes = check(_paths(args, cfg), cfg, clock, strict=args.strict)
+    problems, notes, skipped = check(_paths(args, cfg), cfg, clock, strict=args.strict)
     for problem in problems:
         emit(str(problem))
+    _skipped(skipped)
     errors = sum(p.level == "error" for p in problems)
     warnings = sum(p.level == "warning" for p in problems)
     emit(f"checked {notes} note(s): {errors} error(s), {warnings} warning(s)", err=True)

@@ -114,6 +114,12 @@ class TextForm:
                 out.append(bold(inner) if self.unicode_bold and span.style == "strong" else inner)
             elif isinstance(span, d.Link):
                 out.append(self.platform.link(d.plain(span.children).strip(), span.url))
+            elif isinstance(span, d.NoteLink):  # a note without a page of its own: its text
+                out.append(self.spans(span.children))
+            elif isinstance(span, d.Embed):  # an embed that could not be resolved keeps its name
+                out.append(span.label)
+            elif isinstance(span, d.Attachment):
+                out.append(d.attachment_name(span.src))
             elif isinstance(span, d.Hashtag):
                 out.append("#" + span.tag)
             elif isinstance(span, d.Mention):

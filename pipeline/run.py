@@ -8,6 +8,7 @@ then publishers send and the ledger records each step.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -120,8 +121,9 @@ def survey(paths, config: Config, clock: Clock, ledger: Ledger, *, chosen: tuple
 # ---- check --------------------------------------------------------------------
 
 
-def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple[list[Problem], int]:
-    """Every problem of the notes under ``paths``, once each, and how many notes were looked at.
+def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple[list[Problem], int, Counter]:
+    """Every problem of the notes under ``paths``, once each, how many notes were looked at, and how
+    many ``.md`` files the folders' rules left out (by reason).
 
     Notes that cannot be composed, images missing or without alt text, what fitting had to do
     (a LinkedIn post cut short), notes edited after they were published and posts in doubt.
@@ -144,7 +146,7 @@ def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple
         if strict and problem.level == "warning":
             problem = dataclasses.replace(problem, level="error")
         out.setdefault(str(problem), problem)
-    return list(out.values()), report.notes
+    return list(out.values()), report.notes, report.skipped
 
 
 # ---- publish ------------------------------------------------------------------
