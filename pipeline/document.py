@@ -579,6 +579,14 @@ def _tags(text: str, urls: bool = True) -> list[Inline]:
     return out
 
 
+def tidy(spans) -> tuple[Inline, ...]:
+    """Spans cut out of a paragraph as a paragraph's spans: texts joined, white space and breaks at the ends trimmed."""
+    out = list(_merge(list(spans)))
+    while out and isinstance(out[0], Break):
+        out = list(_merge(out[1:]))
+    return tuple(out)
+
+
 def _merge(spans: list[Inline]) -> tuple[Inline, ...]:
     """Join neighbouring Text spans and trim white space at the ends."""
     out: list[Inline] = []

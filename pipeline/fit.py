@@ -344,8 +344,9 @@ def _lines(text: str) -> list[tuple[str, str]]:
 
 def _continues(above: str, line: str) -> bool:
     """Whether ``line`` goes on with the sentence of the line ``above`` (prose wrapped by hand)."""
-    return (CONTINUED.match(line) is not None and ENDS_CLEANLY.search(above) is None
-            and STARTS_ITEM.match(above.lstrip()) is None or _wrapped_item(above, line))
+    if STARTS_ITEM.match(above.lstrip()):
+        return _wrapped_item(above, line)
+    return CONTINUED.match(line) is not None and ENDS_CLEANLY.search(above) is None
 
 
 def _wrapped_item(above: str, line: str) -> bool:

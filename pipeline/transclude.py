@@ -86,9 +86,7 @@ class _Weaver:
 
     def _piece(self, spans: list[d.Inline], para: d.Paragraph, chain: tuple[Path, ...]) -> list[d.Block]:
         """What is left of a paragraph between embeds, if anything but white space and line breaks."""
-        kept = list(d._merge(spans))
-        while kept and isinstance(kept[0], d.Break):
-            kept = list(d._merge(kept[1:]))
+        kept = d.tidy(spans)
         return [d.Paragraph(self.spans(kept, chain), para.line)] if kept else []
 
     def spans(self, spans, chain: tuple[Path, ...]) -> tuple[d.Inline, ...]:
