@@ -135,6 +135,15 @@ def _problems(problems) -> None:
         emit(str(problem), err=True)
 
 
+def _skipped(skipped) -> None:
+    """Say on stderr how many .md files were not read, and why, so no note is left out without a word."""
+    from .vault import summary
+
+    if summary(skipped):
+        emit(summary(skipped) + "; a note given by name is always read, and exclude in notecast.toml "
+             "says which others are not", err=True)
+
+
 def cmd_render(args) -> int:
     from .compose import compose_all
     from .report import as_json, as_text
@@ -145,6 +154,7 @@ def cmd_render(args) -> int:
     results = cards(report.results, cfg, clock)
     emit(as_json(results) if args.format == "json" else as_text(results))
     _problems(report.failures)
+    _skipped(report.skipped)
     return 1 if report.failures else 0
 
 
@@ -152,9 +162,10 @@ def cmd_check(args) -> int:
     from .run import check
 
     cfg, clock = _setup(args)
-    problems, notes = check(_paths(args, cfg), cfg, clock, strict=args.strict)
+    problems, notes, skipped = check(_paths(args, cfg), cfg, clock, strict=args.strict)
     for problem in problems:
         emit(str(problem))
+    _skipped(skipped)
     errors = sum(p.level == "error" for p in problems)
     warnings = sum(p.level == "warning" for p in problems)
     emit(f"checked {notes} note(s): {errors} error(s), {warnings} warning(s)", err=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import document, platforms, versions
+from . import document, platforms, transclude, versions
 from .cards import Card, Unavailable
 from .config import Config
 from .errors import NoteError, Problem, UsageError
@@ -21,6 +22,7 @@ from .notes import Note, read
 from .platforms import Platform
 from .media import Media, gather
 from .render import CALLOUT_ICONS, render
+from .vault import Vault
 
 
 @dataclass(frozen=True)
@@ -49,65 +51,39 @@ class Composed:
     card_link: tuple[int, str] | None = None  # (post index, URL) that should show a link card
 
 
-def find(paths: Iterable[str | Path], *, follow_external: bool = False,
-         problems: list[Problem] | None = None) -> Iterator[tuple[Path, Path]]:
-    """Each Markdown note under ``paths`` as (note, vault root), skipping hidden folders.
+def find(paths: Iterable[str | Path], *, follow_external: bool = False, exclude: Iterable[str] = (),
+         notes: Path | None = None, templates: Iterable[Path] = (), problems: list[Problem] | None = None,
+         skipped: Counter | None = None) -> Iterator[tuple[Path, Vault]]:
+    """Each Markdown note under ``paths`` as (note, its vault); folders skip what :class:`Vault` skips.
 
-    A note or folder that is a symbolic link out of its vault is skipped, with a problem
-    in ``problems``, unless ``follow_external``; symlinked folders inside the vault are
-    followed (each note is found once).
+    A note given by name is never skipped; one that is a symbolic link out of its folder is, with
+    a problem in ``problems``, unless ``follow_external``. ``skipped`` counts the ``.md`` files
+    left out, by reason; ``exclude`` patterns are relative to the ``notes`` folder.
     """
     problems = [] if problems is None else problems
+    skipped = Counter() if skipped is None else skipped
+    vaults: dict[Path, Vault] = {}
+
+    def vault_of(root: Path) -> Vault:
+        """One Vault per folder, so its files are listed once."""
+        if root not in vaults:
+            vaults[root] = Vault(root, exclude=exclude, base=notes, templates=templates, follow_external=follow_external)
+        return vaults[root]
+
     for raw in paths:
         path = Path(raw)
         if path.is_file():
-            if _outside(path, path.parent, follow_external, problems):
+            if vault_of(path.parent).outside(path, problems):
                 continue
-            yield path, path.parent
+            inside = notes is not None and os.path.abspath(path).startswith(os.path.join(os.path.abspath(notes), ""))
+            yield path, vault_of(notes if inside else path.parent)  # names in it resolve across the notes folder
         elif path.is_dir():
-            yield from ((found, path) for found in _walk(path, follow_external, problems))
+            vault = vault_of(path)
+            found, left = vault.notes(problems)
+            skipped.update(left)
+            yield from ((note, vault) for note in found)
         else:
             raise UsageError(f"{raw}: error: no such file or folder; give a note or a folder of notes")
-
-
-def _walk(vault: Path, follow_external: bool, problems: list[Problem]) -> list[Path]:
-    """The notes of one folder in path order; symlinked folders are walked after the real tree,
-    each real folder once (so a link back up ends, and a note is found at its own path first)."""
-    notes: dict[Path, Path] = {}  # real file -> the path it was found at
-    visited: set[str] = set()
-    pending = [vault]
-    while pending:
-        top = pending.pop(0)
-        if top != vault and (os.path.realpath(top) in visited or _outside(top, vault, follow_external, problems)):
-            continue
-        for folder, dirs, files in os.walk(top):
-            real = os.path.realpath(folder)
-            if real in visited:
-                dirs[:] = []
-                continue
-            visited.add(real)
-            shown = sorted(d for d in dirs if not d.startswith((".", "_")))
-            pending.extend(Path(folder) / d for d in shown if os.path.islink(os.path.join(folder, d)))
-            dirs[:] = [d for d in shown if not os.path.islink(os.path.join(folder, d))]
-            if Path(folder).name == "templates" and Path(folder) != vault:
-                continue
-            for name in sorted(files):
-                found = Path(folder) / name
-                if not name.endswith(".md") or not found.is_file():
-                    continue
-                link = os.path.islink(found)  # a plain file in a walked folder is where its folder is
-                if not (link and _outside(found, vault, follow_external, problems)):
-                    notes.setdefault(found.resolve() if link else Path(real, name), found)
-    return sorted(notes.values())
-
-
-def _outside(path: Path, vault: Path, follow_external: bool, problems: list[Problem]) -> bool:
-    """Whether ``path`` leads out of ``vault`` through a symbolic link and must be skipped (a problem says so)."""
-    if follow_external or path.resolve().is_relative_to(vault.resolve()):
-        return False
-    problems.append(Problem(str(path), None, f"is a symbolic link to {path.resolve()}, outside the notes folder; skipped",
-                            "move it into the notes folder, or set follow_external_symlinks = true in notecast.toml"))
-    return True
 
 
 def targets(note: Note, config: Config, chosen: tuple[str, ...] = ()) -> list[Platform]:
@@ -130,6 +106,22 @@ def canonical_url(note: Note, config: Config, vault: Path) -> str | None:
     return config.canonical_url.format(slug=note.slug, stem=note.path.stem, path=rel.as_posix())
 
 
+def pages(config: Config, vault: Vault) -> Callable[[Path], str | None] | None:
+    """Where a note of the vault is published (its canonical URL), for wikilinks to it; None without
+    canonical_url. A note the folder's rules leave out, or that cannot be read, has no page."""
+    if not config.canonical_url:
+        return None
+
+    def page(path: Path) -> str | None:
+        if vault.why_skipped(path):
+            return None
+        try:
+            return canonical_url(read(path, timezone=config.timezone), config, vault.root)
+        except NoteError:
+            return None
+    return page
+
+
 def compose(note: Note, doc: document.Document, platform: Platform, config: Config, vault: Path,
             media: tuple[Media, ...] = (), notices: tuple[str, ...] = (), source: str = "body") -> Composed:
     """Render and fit one note (the Document of its text for this platform) for one platform."""
@@ -150,7 +142,7 @@ def compose(note: Note, doc: document.Document, platform: Platform, config: Conf
                     link)
 
 
-def version(note: Note, doc: document.Document, media: tuple[Media, ...], platform: Platform, vault: Path,
+def version(note: Note, doc: document.Document, media: tuple[Media, ...], platform: Platform, vault: Vault,
             config: Config, report: "Report") -> tuple[versions.Version, tuple[Media, ...]]:
     """The text one platform gets of a note, and its images: the front matter's ``text`` for it, or the
     body with its platform callouts selected. Problems only this version has go to ``report``."""
@@ -241,7 +233,7 @@ class Report:
     findings: list[Problem] = field(default_factory=list)
     notes: int = 0  # how many notes were looked at, good or bad
     order: list[tuple[Path, str]] = field(default_factory=list)  # (note, platform) as found, composed or not
-    skipped: list[tuple[Note, Platform]] = field(default_factory=list)  # not composed: ``needs`` said so
+    skipped: Counter = field(default_factory=Counter)  # .md files left out of the folders read, by reason
 
     def blocks(self, note: Note, platform: Platform) -> list[Problem]:
         """The error-level findings that forbid publishing this note on this platform."""
@@ -253,14 +245,16 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
                 needs: Callable[[Note, Platform], bool] | None = None) -> Report:
     """Everything the notes under ``paths`` become, and every problem found on the way.
 
-    With ``needs``, a (note, platform) it says no to is not composed but listed in ``skipped``, and a
+    With ``needs``, a (note, platform) it says no to is not composed (the caller knows its state), and a
     note no platform needs is not parsed at all: a scheduled run reads front matter only."""
     known = tuple(platforms.registry())
     for name in chosen:  # an unknown --platform is bad usage (exit 2), not a problem of each note
         platforms.get(name)
     report = Report()
     results, problems = report.results, report.failures
-    for path, vault in find(paths, follow_external=config.follow_external_symlinks, problems=problems):
+    for path, vault in find(paths, follow_external=config.follow_external_symlinks, exclude=config.exclude,
+                            notes=config.notes, templates=(config.templates,) if config.templates else (),
+                            problems=problems, skipped=report.skipped):
         report.notes += 1
         try:
             note = read(path, timezone=config.timezone, platforms=known)
@@ -274,20 +268,20 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
             continue
         report.order.extend((note.path, p.name) for p in chosen_platforms)
         if needs is not None:
-            wanted = {p.name: needs(note, p) for p in chosen_platforms}
-            report.skipped.extend((note, p) for p in chosen_platforms if not wanted[p.name])
-            chosen_platforms = [p for p in chosen_platforms if wanted[p.name]]
+            chosen_platforms = [p for p in chosen_platforms if needs(note, p)]
             if not chosen_platforms:
                 continue
-        doc = document.parse(note.body, note.body_line)
+        doc, embedded = transclude.resolve(document.parse(note.body, note.body_line), path, vault,
+                                           page=pages(config, vault))
         media, findings = gather(note, doc, vault, follow_external=config.follow_external_symlinks)
+        findings = embedded + findings
         report.findings.extend(findings)
         notices = tuple(f"{p.path}:{p.line}: {p.message}" for p in findings)
         report.findings.extend(versions.findings(str(path), doc, frozenset(known), frozenset(CALLOUT_ICONS)))
         for platform in chosen_platforms:
             try:
                 own, own_media = version(note, doc, media, platform, vault, config, report)
-                composed = compose(note, own.document, platform, config, vault, own_media, notices, own.source)
+                composed = compose(note, own.document, platform, config, vault.root, own_media, notices, own.source)
             except NoteError as exc:
                 problems.extend(exc.problems)
                 continue

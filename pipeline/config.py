@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from .platforms import Platform
 
 DEFAULT_EXCLUDED_TAGS = ("permanent-note", "fleeting-note", "literature-note", "evergreen", "draft", "moc")
-TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "ledger", "platforms", "language",
-            "follow_external_symlinks", "max_thread_posts", "queue", "cards"}
+TOP_KEYS = {"notes", "templates", "timezone", "canonical_url", "exclude_tags", "exclude", "ledger", "platforms",
+            "language", "follow_external_symlinks", "max_thread_posts", "queue", "cards"}
 COMMON_PLATFORM_KEYS = {"enabled", "overflow", "numbering", "limit", "visibility", "bold"}
 
 
@@ -36,6 +36,7 @@ class Config:
     timezone: str = "UTC"
     canonical_url: str | None = None  # e.g. https://garden.example/{slug}/
     exclude_tags: tuple[str, ...] = DEFAULT_EXCLUDED_TAGS
+    exclude: tuple[str, ...] = ()  # gitignore-style patterns of notes not to read, relative to the notes folder
     ledger: Path = Path(".notecast/ledger.jsonl")
     language: str | None = None
     platforms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -200,6 +201,9 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
     tags = data.get("exclude_tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         problems.append('exclude_tags must be a list of tags, e.g. exclude_tags = ["permanent-note", "draft"]')
+    patterns = data.get("exclude", [])
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        problems.append('exclude must be a list of gitignore-style patterns, e.g. exclude = ["Templates/", "*.excalidraw.md"]')
     most = data.get("max_thread_posts", 25)
     if not isinstance(most, int) or isinstance(most, bool) or most < 1:
         problems.append(f"max_thread_posts must be a whole number of posts, at least 1, not {shown(most)}")
@@ -235,6 +239,7 @@ def load(path: str | Path | None = None, *, registry: Mapping[str, "Platform"] |
         timezone=tz,
         canonical_url=data.get("canonical_url"),
         exclude_tags=tuple(data.get("exclude_tags", DEFAULT_EXCLUDED_TAGS)),
+        exclude=tuple(data.get("exclude", ())),
         ledger=rel(data.get("ledger"), root / ".notecast" / "ledger.jsonl"),
         language=data.get("language"),
         platforms=platforms,

@@ -75,11 +75,38 @@ class Image:
 
 
 @dataclass(frozen=True)
+class NoteLink:
+    """``[[Note]]`` or ``[[Note#Heading|label]]``: the label shown, the note named (a link once resolved)."""
+
+    target: str
+    children: tuple["Inline", ...]
+
+
+@dataclass(frozen=True)
+class Embed:
+    """``![[Note]]``, ``![[Note#Heading]]``, ``![[Note#^block]]``: another note's text, brought in by
+    :mod:`pipeline.transclude`; one still here could not be, and shows its ``label``."""
+
+    target: str
+    label: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """``![[paper.pdf]]``, audio or video: a file that is not an image, shown by its name, never posted."""
+
+    src: str
+    kind: str  # "PDF", "audio", "video"
+    line: int
+
+
+@dataclass(frozen=True)
 class Break:
     hard: bool = False
 
 
-Inline = Union[Text, Code, Styled, Link, Hashtag, Mention, FootnoteRef, Image, Break]
+Inline = Union[Text, Code, Styled, Link, Hashtag, Mention, FootnoteRef, Image, NoteLink, Embed, Attachment, Break]
 
 # ---- blocks -------------------------------------------------------------------
 
@@ -150,6 +177,7 @@ Block = Union[Paragraph, Heading, List, Quote, Callout, CodeBlock, Table, Rule]
 class Document:
     blocks: tuple[Block, ...]
     footnotes: dict[int, tuple[Block, ...]] = field(default_factory=dict)
+    anchors: dict[str, Block] = field(default_factory=dict)  # ^block-id -> the paragraph or list item it ends
 
     @property
     def images(self) -> tuple[Image, ...]:
@@ -190,6 +218,11 @@ HASHTAG = re.compile(r"(?<![\w&/#])#([^\W\d_][\w/-]*|\d+[^\W\d][\w/-]*)")
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]+(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(?:\.[A-Za-z0-9-]+)+)?)(?<![.-])")
 BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"]+", re.I)
 IMAGE_SIZE = re.compile(r"^\d+(x\d+)?$")
+IMAGE_SUFFIXES = {"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif"}  # what Obsidian shows as images
+ATTACHMENT_KINDS = {"pdf": "PDF", **{a: "audio" for a in ("mp3", "m4a", "wav", "ogg", "flac", "3gp")},
+                    **{v: "video" for v in ("mp4", "mov", "webm", "mkv", "ogv")}}
+# Obsidian's block id: ``^id`` at the end of a paragraph or list item, or on its own line after a block
+BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)$")
 # A shortcode stands as a word: no letter or digit touches it (``:a::b:`` is two, ``a:b:c`` none).
 SHORTCODE = re.compile(r"(?<!\w):[^\s:]+:(?!\w)")
 
@@ -232,9 +265,14 @@ def prepare(source: str) -> str:
     return "\n".join(lines)
 
 
+# markdown-it drops everything nested deeper than maxNesting tokens (20: about ten list levels); two
+# tokens per level, so 100 keeps 50 levels of lists or quotes while Python's recursion stays far away.
+MAX_NESTING = 100
+
+
 @lru_cache(maxsize=1)
 def _markdown():
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(["table", "strikethrough"]).use(footnote_plugin)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
     return md
 
@@ -262,7 +300,7 @@ def parse(body: str, first_line: int = 1) -> Document:
     tokens = _markdown().parse(prepare(body))
     builder = _Builder(first_line - 1)
     blocks = builder.blocks(tokens)
-    return Document(tuple(blocks), builder.footnotes)
+    return Document(tuple(blocks), builder.footnotes, builder.anchors)
 
 
 class _Builder:
@@ -271,6 +309,8 @@ class _Builder:
     def __init__(self, offset: int):
         self.offset = offset
         self.footnotes: dict[int, tuple[Block, ...]] = {}
+        self.anchors: dict[str, Block] = {}
+        self._named: dict[int, str] = {}  # id() of a block -> the ^block-id that names it
         self.line = 1
 
     def blocks(self, tokens) -> list[Block]:
@@ -284,11 +324,15 @@ class _Builder:
             kind = tok.type
             if kind in ("paragraph_open", "heading_open"):
                 spans = self.inlines(tokens[i + 1].children or [])
-                if spans:
-                    if kind == "heading_open":
-                        out.append(Heading(int(tok.tag[1]), spans, line))
-                    else:
+                if kind == "heading_open" and spans:
+                    out.append(Heading(int(tok.tag[1]), spans, line))
+                elif spans:
+                    spans, anchor = _block_id(spans)
+                    if spans:
                         out.append(Paragraph(spans, line))
+                    if anchor and (spans or out):  # alone on its line, the id names the block above
+                        self.anchors[anchor] = out[-1]
+                        self._named[id(out[-1])] = anchor
                 i += 3
                 continue
             if kind in ("bullet_list_open", "ordered_list_open", "blockquote_open", "footnote_open", "table_open"):
@@ -303,7 +347,13 @@ class _Builder:
                 else:
                     start = int(tok.attrGet("start") or 1)
                     items = [Item(tuple(self.blocks(tokens[a + 1:b]))) for a, b in _children(tokens, i, end, "list_item_open")]
-                    out.append(List(kind == "ordered_list_open", start, tuple(_task(it) for it in items), line))
+                    ordered = kind == "ordered_list_open"
+                    items = [_task(it) for it in items]
+                    for n, item in enumerate(items):  # an id ending an item's text names the item
+                        anchor = self._named.get(id(item.blocks[0])) if item.blocks else None
+                        if anchor:
+                            self.anchors[anchor] = List(ordered, start + n, (item,), line)
+                    out.append(List(ordered, start, tuple(items), line))
                 i = end + 1
                 continue
             if kind in ("fence", "code_block"):
@@ -368,15 +418,21 @@ class _Builder:
                     out.append(Styled({"em_open": "em", "strong_open": "strong", "s_open": "strike"}[opened], inner))
             elif kind == "image":
                 alt = "".join(c.content for c in (tok.children or []) if c.type in ("text", "code_inline"))
-                out.append(Image(tok.attrGet("src") or "", alt.strip(), self.line))
+                src = tok.attrGet("src") or ""
+                suffix = src.split("#")[0].split("?")[0].rsplit(".", 1)[-1].lower()
+                if suffix in ATTACHMENT_KINDS and "://" not in src:
+                    out.append(Attachment(src, ATTACHMENT_KINDS[suffix], self.line))
+                else:
+                    out.append(Image(src, alt.strip(), self.line))
             elif kind == "wikilink":
                 meta = tok.meta
+                name = meta["target"].split("#")[0]
                 if meta["embed"]:
-                    alt = "" if IMAGE_SIZE.match(meta["alias"]) else meta["alias"]
-                    out.append(Image(meta["target"], alt, self.line, embed=True))
-                else:
-                    target = meta["target"].split("#")[0] or meta["target"].lstrip("#")
-                    out.append(Text(meta["alias"] or target))
+                    out.append(_embed(meta["target"], meta["alias"], self.line))
+                elif name:
+                    out.append(NoteLink(meta["target"], (Text(meta["alias"] or name),)))
+                else:  # [[#Heading]]: a place in this very note
+                    out.append(Text(meta["alias"] or meta["target"].lstrip("#^")))
             elif kind == "footnote_ref":
                 out.append(FootnoteRef(tok.meta["id"] + 1))
             elif kind == "html_inline":
@@ -385,6 +441,16 @@ class _Builder:
             _, _, saved = stack.pop()
             out = saved + out
         return _merge(_marks(out))
+
+
+def _block_id(spans: tuple[Inline, ...]) -> tuple[tuple[Inline, ...], str]:
+    """Spans without a closing ``^block-id``, and the id ("" if none)."""
+    last = spans[-1] if spans else None
+    match = BLOCK_ID.search(last.text) if isinstance(last, Text) else None
+    if not match:
+        return spans, ""
+    rest = last.text[:match.start()].rstrip()
+    return _merge([*spans[:-1], Text(rest)]), match.group(1)
 
 
 def _close(tokens, i: int) -> int:
@@ -514,6 +580,14 @@ def _tags(text: str, urls: bool = True) -> list[Inline]:
     return out
 
 
+def tidy(spans) -> tuple[Inline, ...]:
+    """Spans cut out of a paragraph as a paragraph's spans: texts joined, white space and breaks at the ends trimmed."""
+    out = list(_merge(list(spans)))
+    while out and isinstance(out[0], Break):
+        out = list(_merge(out[1:]))
+    return tuple(out)
+
+
 def _merge(spans: list[Inline]) -> tuple[Inline, ...]:
     """Join neighbouring Text spans and trim white space at the ends."""
     out: list[Inline] = []
@@ -537,8 +611,12 @@ def plain(spans) -> str:
     for span in spans:
         if isinstance(span, (Text, Code)):
             parts.append(span.text)
-        elif isinstance(span, (Styled, Link)):
+        elif isinstance(span, (Styled, Link, NoteLink)):
             parts.append(plain(span.children))
+        elif isinstance(span, Embed):
+            parts.append(span.label)
+        elif isinstance(span, Attachment):
+            parts.append(attachment_name(span.src))
         elif isinstance(span, Hashtag):
             parts.append("#" + span.tag)
         elif isinstance(span, Mention):
@@ -546,3 +624,19 @@ def plain(spans) -> str:
         elif isinstance(span, Break):
             parts.append("\n")
     return "".join(parts)
+
+
+def attachment_name(src: str) -> str:
+    """How an attachment stands in the text: its file name."""
+    return src.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def _embed(target: str, alias: str, line: int) -> Inline:
+    """What ``![[target|alias]]`` is, by the name's suffix: an image, another kind of attachment, or a note."""
+    name = target.split("#")[0]
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name.rsplit("/", 1)[-1] else ""
+    if suffix in IMAGE_SUFFIXES:
+        return Image(target, "" if IMAGE_SIZE.match(alias) else alias, line, embed=True)
+    if suffix in ATTACHMENT_KINDS:
+        return Attachment(target, ATTACHMENT_KINDS[suffix], line)
+    return Embed(target, alias or name or target.lstrip("#^"), line)

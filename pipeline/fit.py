@@ -34,6 +34,16 @@ ATOM = re.compile(
 HASHTAG_LINE = re.compile(r"^(?:[#＃][^\s#]+\s*)+$")
 NUMBERING = "{i}/{n}"
 MAX_POSTS = 25  # more posts than this in one thread is a warning (max_thread_posts in notecast.toml)
+SHORT_LAST = 5  # a last post that continues a sentence takes more of it than this many words, if it can
+# A post ends cleanly after a sentence (or an intro line's colon, or a closing hashtag), or before a list
+# item or quote; a line goes on with the one above when it starts like text and that one did not end.
+ENDS_CLEANLY = re.compile(r"(?:[.!?…。！？:：][\"'”’)\]」』）]{0,2}|[#＃]\S+)$")
+STARTS_ITEM = re.compile(r"^(?:[•◦▪>“☑☐]|\d+\. |\[\d+\] )")
+CONTINUED = re.compile(r"^[\"'“‘(\[]?[^\W\d_]", re.U)
+# Where a post may end when a break moves back: between blocks, before a list item, after a sentence;
+# failing those, after a clause (a comma, semicolon, colon or dash).
+CLEAN_GAP = re.compile(rf"\n\n+|\n(?=\s*(?:[•◦▪>“☑☐]|\d+\. ))|{SENTENCE_END.pattern}")
+CLAUSE_GAP = re.compile(r"(?<=[,;:，；：])\s+|\s+(?=[—–]\s)")
 KEEP_WITH_NEXT = re.compile(r"^(?![•◦▪>“]|\d+\. )[^\n]{1,100}(?<![.!?…。！？\"”’)\]])$")
 
 
@@ -203,7 +213,7 @@ def _split(text: str, fits: Callable[[str], bool], where: str, name: str, unfit:
                 tail_posts = _Packer(fits, where, name)
                 tail_posts.add(tail, 3, "")  # hashtags split between words only
                 posts.extend(tail_posts.done())
-    return posts
+    return _smooth(text, posts, fits)
 
 
 def _last_sentence(text: str) -> tuple[str, str]:
@@ -285,7 +295,9 @@ class _Packer:
 
     def pieces(self, text: str, level: int):
         kind = self.LEVELS[level]
-        if kind in ("\n\n", "\n"):
+        if kind == "\n":
+            return _lines(text)
+        if kind == "\n\n":
             parts = text.split(kind)
             return [("" if i == 0 else kind, p) for i, p in enumerate(parts) if p]
         if kind == "grapheme":
@@ -314,6 +326,87 @@ class _Packer:
         shown = unit if len(unit) <= 60 else unit[:57] + "…"
         raise NoteError.at(self.where, None, f"{self.name}: {shown!r} is longer than a whole post and cannot be split",
                            "shorten it (for a long URL, link a shorter address)")
+
+
+def _lines(text: str) -> list[tuple[str, str]]:
+    """A block's lines as pieces; a line that continues the sentence above it (a paragraph wrapped by
+    hand, which Obsidian keeps as written) stays with it, so only its sentences and words split it."""
+    out: list[tuple[str, str]] = []
+    previous = ""
+    for i, line in enumerate(text.split("\n")):
+        if line and previous and out and _continues(previous, line):
+            out[-1] = (out[-1][0], out[-1][1] + "\n" + line)
+        elif line:
+            out.append(("" if i == 0 else "\n", line))
+        previous = line
+    return out
+
+
+def _continues(above: str, line: str) -> bool:
+    """Whether ``line`` goes on with the sentence of the line ``above`` (prose wrapped by hand)."""
+    if STARTS_ITEM.match(above.lstrip()):
+        return _wrapped_item(above, line)
+    return CONTINUED.match(line) is not None and ENDS_CLEANLY.search(above) is None
+
+
+def _wrapped_item(above: str, line: str) -> bool:
+    """A list item or quote line wrapped by hand: the next line goes on with its text, not a new item."""
+    return (STARTS_ITEM.match(above.lstrip()) is not None and ENDS_CLEANLY.search(above) is None
+            and CONTINUED.match(line) is not None and line[:1] != " ")
+
+
+def _smooth(text: str, posts: list[str], fits: Callable[[str], bool]) -> list[str]:
+    """Breaks that cut a sentence moved back to the end of one (or of a clause) in the post before.
+
+    Greedy packing fills each post to the last word that fits; where that cuts a sentence and a
+    sentence, block or clause ends in the later part of the post, the post ends there instead and the
+    rest opens the next one, if it still fits, and a last post is left more than a few words where it
+    can be. No post is added, and each stays a piece of ``text``.
+    """
+    spans, pos = [], 0
+    for post in posts:
+        start = text.find(post, pos)
+        if start < 0:
+            return posts
+        spans.append([start, start + len(post)])
+        pos = start + len(post)
+    for k in range(len(spans) - 1):
+        (a, b), (c, e) = spans[k], spans[k + 1]
+        short = k + 2 == len(spans) and len(text[c:e].split()) < SHORT_LAST
+        if _clean_break(text, b, c):
+            continue
+        for pattern, keep in ((CLEAN_GAP, 1 / 3), (CLAUSE_GAP, 1 / 2)):
+            cut = _cut(text, a, b, e, pattern, keep, short)
+            if cut and fits(_strip(text[cut[1]:e])):
+                spans[k][1], spans[k + 1][0] = cut
+                break
+    return [_strip(text[start:end]) for start, end in spans]
+
+
+def _clean_break(text: str, end: int, start: int) -> bool:
+    """Whether a post ending at ``end`` and the next starting at ``start`` part between blocks or sentences."""
+    return ("\n\n" in text[end:start] or ENDS_CLEANLY.search(text[max(0, end - 4):end]) is not None
+            or STARTS_ITEM.match(text[start:start + 4]) is not None)
+
+
+def _cut(text: str, a: int, b: int, e: int, pattern: re.Pattern, keep: float, short: bool) -> tuple[int, int] | None:
+    """The latest gap of ``pattern`` in ``text[a:b]`` that keeps ``keep`` of it in the first post (and
+    leaves the next one, ``text[gap:e]``, at least a few words when ``short``); None if there is none."""
+    first = a + int((b - a) * keep)
+    best = None
+    for start, end in _gaps(text[a:b], pattern):
+        start, end = a + start, a + end
+        if start < first or end >= b:
+            continue
+        line_start = text.rfind("\n", a, start) + 1
+        if "\n" in text[start:end] and KEEP_WITH_NEXT.match(text[line_start:start]) \
+                and not ENDS_CLEANLY.search(text[line_start:start]):
+            continue  # a heading or an intro line stays with what it introduces
+        if short and len(text[end:e].split()) < SHORT_LAST:
+            best = best or (start, end)
+            continue
+        best = (start, end)
+    return best
 
 
 def _gaps(text: str, pattern: re.Pattern):

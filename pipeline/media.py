@@ -1,8 +1,8 @@
-"""Images a note refers to: where they are, whether they may be used, their alt text."""
+"""Images a note refers to: where they are, whether they may be used, their alt text (and the other
+attachments, which are never posted)."""
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 import re
 from dataclasses import dataclass
@@ -10,10 +10,11 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import unquote
 
-from .document import Document
+from .document import Attachment, Document, walk
 from .errors import Problem, Rejected
 from .notes import Note
 from .richtext import clean
+from .vault import Vault
 
 TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
 # The first bytes of each image type (WebP: "RIFF", a 4-byte size, then "WEBP"), by file suffix.
@@ -104,30 +105,31 @@ def shrink(image, size: int, limit: int, *, tries: int) -> tuple[bytes, str, tup
     return None
 
 
-def resolve(note: Note, src: str, vault: Path) -> Path | None:
-    """Where an image reference points: beside the note, or (for a bare name) anywhere in the vault.
+def resolve(note: Note, src: str, vault: Vault) -> Path | None:
+    """Where an image reference points: beside the note, else wherever Obsidian would find the name in the vault.
 
     None for a web address, which notecast does not download.
     """
     src = unquote(src.split("#")[0].split("?")[0]).replace("\x00", "\ufffd")  # no file name holds a NUL
     if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):
         return None
-    candidate = vault / src.lstrip("/") if src.startswith("/") else note.path.parent / src
-    if not src.strip() or candidate.is_file() or "/" in src:
+    candidate = vault.root / src.lstrip("/") if src.startswith("/") else note.path.parent / src
+    if not src.strip() or candidate.is_file():
         return candidate
-    # Obsidian finds ![[name.png]] wherever it lives; the name is a file name, not a glob pattern
-    for found in sorted(vault.rglob(glob.escape(src))):
-        if not any(part.startswith(".") for part in found.relative_to(vault).parts):
-            return found
-    return candidate
+    return vault.lookup(src) or candidate
 
 
-def gather(note: Note, doc: Document, vault: Path, *,
+def gather(note: Note, doc: Document, vault: Vault, *,
            follow_external: bool = False) -> tuple[tuple[Media, ...], list[Problem]]:
     """The usable images of a note and a problem for each one that is not (or has no alt text);
     ``follow_external`` allows an image whose symbolic link leads out of the vault."""
     media, problems = [], []
-    root = vault.resolve()
+    root = vault.root.resolve()
+    for span in walk(doc):
+        if isinstance(span, Attachment):
+            problems.append(Problem(str(note.path), span.line,
+                                    f"{span.kind} {span.src} is not posted (only images are); its name stands in the text",
+                                    "link to it from a page instead, or attach an image", "warning"))
     for image in doc.images:
         where = (str(note.path), image.line)
         path = resolve(note, image.src, vault)
@@ -135,7 +137,7 @@ def gather(note: Note, doc: Document, vault: Path, *,
             problems.append(Problem(*where, f"image {image.src} is a web address and is not attached",
                                     "download it next to the note", "warning"))
             continue
-        if not path.resolve().is_relative_to(root) and not (follow_external and _named_inside(path, vault)):
+        if not path.resolve().is_relative_to(root) and not (follow_external and _named_inside(path, vault.root)):
             problems.append(Problem(*where, f"image {image.src} is outside the notes folder",
                                     "keep images inside the vault, e.g. in attachments/ (a symbolic link out of it "
                                     "needs follow_external_symlinks = true in notecast.toml)"))

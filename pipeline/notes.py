@@ -110,6 +110,13 @@ def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] 
     return Note(path, meta, body, body_line, title or path.stem, note_date, tags, settings, lines, digest)
 
 
+def body(path: str | Path) -> tuple[str, int]:
+    """The text of a Markdown file without its front matter, and the file line it starts on (to embed it)."""
+    path = Path(path)
+    _meta, text, first_line, _lines = _split(path, _decode(path))
+    return text, first_line
+
+
 def _decode(path: Path) -> str:
     try:
         data = path.read_bytes()

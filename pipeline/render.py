@@ -16,6 +16,7 @@ import jinja2
 
 from . import document as d
 from .errors import NoteError, shown
+from .fit import POST_BREAK
 from .notes import Note
 from .media import Media
 from .platforms import Platform
@@ -26,6 +27,8 @@ CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡"
                  "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
                  "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
 BULLETS = ("•", "◦", "▪")  # by depth
+TRAILING_SPACE = re.compile(r"[^\S\f]+$")  # a form feed is a post break (fit.POST_BREAK), kept
+MAX_INDENT = 6  # deeper list levels are indented no further: a post has no room for a staircase
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class TextForm:
         out: list[str] = []
         blocks = list(doc.blocks)
         for i, block in enumerate(blocks):
+            if isinstance(block, d.Rule):  # a thematic break ends a post of a thread; elsewhere a blank line
+                if self.platform.threads and out and out[-1] != "\f":
+                    out.append("\f")
+                continue
             text = self.block(block, 0)
             if not text:
                 continue
@@ -60,12 +67,12 @@ class TextForm:
             if notes:
                 text += "\n\n" + "\n".join(notes)
             previous = blocks[i - 1] if i else None
-            if out and (isinstance(previous, d.Heading) or (
+            if out and out[-1] != "\f" and (isinstance(previous, d.Heading) or (
                     isinstance(block, d.List) and isinstance(previous, d.Paragraph) and out[-1].endswith(":"))):
                 out[-1] += "\n" + text  # a heading or an intro line stays with what follows
             else:
                 out.append(text)
-        return "\n\n".join(out)
+        return "\n\n".join(out).replace("\n\n\f\n\n", POST_BREAK)
 
     def block(self, block: d.Block, depth: int) -> str:
         if isinstance(block, (d.Paragraph, d.Heading)):
@@ -78,7 +85,7 @@ class TextForm:
                     marker += " ☑" if item.checked else " ☐"
                 body = [self.block(b, depth + 1) for b in item.blocks]
                 first, *rest = [t for t in body if t] or [""]
-                lines.append("   " * depth + f"{marker} {first}")
+                lines.append("   " * min(depth, MAX_INDENT) + f"{marker} {first}")
                 lines.extend(rest)
             return "\n".join(lines)
         if isinstance(block, d.Quote):
@@ -107,6 +114,12 @@ class TextForm:
                 out.append(bold(inner) if self.unicode_bold and span.style == "strong" else inner)
             elif isinstance(span, d.Link):
                 out.append(self.platform.link(d.plain(span.children).strip(), span.url))
+            elif isinstance(span, d.NoteLink):  # a note without a page of its own: its text
+                out.append(self.spans(span.children))
+            elif isinstance(span, d.Embed):  # an embed that could not be resolved keeps its name
+                out.append(span.label)
+            elif isinstance(span, d.Attachment):
+                out.append(d.attachment_name(span.src))
             elif isinstance(span, d.Hashtag):
                 out.append("#" + span.tag)
             elif isinstance(span, d.Mention):
@@ -177,7 +190,7 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
         "body": form.document(doc),
         "images": [{"path": str(m.path), "alt": m.alt} for m in media],
         "platform": {"name": platform.name, "limit": platform.limit, "threads": platform.threads},
-        "post_break": "\n\f\n",
+        "post_break": POST_BREAK,
     }
     env = environment(folders)
     env.filters.update(text=form.document, spans=form.spans, hashtag=lambda t: hashtag(t, platform.hashtag_style),
@@ -240,7 +253,8 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 def clean_draft(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+    """The draft without trailing white space on its lines, post breaks (form feeds) kept."""
+    return "\n".join(TRAILING_SPACE.sub("", line) for line in text.strip().split("\n"))
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int | None]:

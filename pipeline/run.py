@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import datetime
@@ -211,8 +212,9 @@ def _with_cards(publications: list[Publication], config: Config, clock: Clock, *
 # ---- check --------------------------------------------------------------------
 
 
-def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple[list[Problem], int]:
-    """Every problem of the notes under ``paths``, once each, and how many notes were looked at.
+def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple[list[Problem], int, Counter]:
+    """Every problem of the notes under ``paths``, once each, how many notes were looked at, and how
+    many ``.md`` files the folders' rules left out (by reason).
 
     Notes that cannot be composed, images missing or without alt text, what fitting had to do
     (a LinkedIn post cut short), notes edited after they were published, posts in doubt, and
@@ -237,7 +239,7 @@ def check(paths, config: Config, clock: Clock, *, strict: bool = False) -> tuple
         if strict and problem.level == "warning":
             problem = dataclasses.replace(problem, level="error")
         out.setdefault(str(problem), problem)
-    return list(out.values()), report.notes
+    return list(out.values()), report.notes, report.skipped
 
 
 def _crowded(publications: list[Publication], config: Config, now: datetime) -> list[Problem]:

@@ -110,15 +110,39 @@ def test_line_numbers_are_file_lines():
 # ---- Obsidian constructs ---------------------------------------------------------------------------
 
 
-def test_wikilinks_become_their_text():
+def test_wikilinks_show_their_text_and_keep_their_note():
     doc = parse("See [[Zettelkasten]], [[Maps of Content|maps]], [[Note#Heading]] and [[#Local]].")
-    assert doc.blocks[0].spans == (d.Text("See Zettelkasten, maps, Note and Local."),)
+    assert d.plain(doc.blocks[0].spans) == "See Zettelkasten, maps, Note and Local."
+    links = [s for s in doc.blocks[0].spans if isinstance(s, d.NoteLink)]
+    assert [(s.target, d.plain(s.children)) for s in links] == [
+        ("Zettelkasten", "Zettelkasten"), ("Maps of Content", "maps"), ("Note#Heading", "Note")]
 
 
-def test_wikilink_embeds_are_images():
+def test_wikilink_embeds_of_images_are_images():
     doc = parse("![[pic.png|A small plant]] ![[sized.png|300]] ![[wide.png|640x480]] ![[bare.png]]")
     assert [(i.src, i.alt, i.embed) for i in doc.images] == [
         ("pic.png", "A small plant", True), ("sized.png", "", True), ("wide.png", "", True), ("bare.png", "", True)]
+
+
+def test_embeds_of_notes_and_other_attachments_are_not_images():
+    doc = parse("![[Other note]] ![[Other note#Heading]] ![[Other#^block-id]] ![[v1.2 notes]]\n\n"
+                "![[paper.pdf]] ![[talk.MP3]] ![[clip.mov]] ![slides](deck.pdf)")
+    first, second = doc.blocks
+    assert doc.images == ()
+    assert [(s.target, s.label) for s in first.spans if isinstance(s, d.Embed)] == [
+        ("Other note", "Other note"), ("Other note#Heading", "Other note"), ("Other#^block-id", "Other"),
+        ("v1.2 notes", "v1.2 notes")]
+    assert [(s.src, s.kind) for s in second.spans if isinstance(s, d.Attachment)] == [
+        ("paper.pdf", "PDF"), ("talk.MP3", "audio"), ("clip.mov", "video"), ("deck.pdf", "PDF")]
+
+
+def test_block_ids_are_hidden_and_name_their_block():
+    doc = parse("A paragraph. ^para-1\n\n- one\n- two ^item\n\n> quoted\n\n^quote\n")
+    assert d.plain(doc.blocks[0].spans) == "A paragraph."
+    assert doc.anchors["para-1"] is doc.blocks[0]
+    item = doc.anchors["item"]
+    assert isinstance(item, d.List) and item.start == 2 and [d.plain(i.blocks[0].spans) for i in item.items] == ["two"]
+    assert doc.anchors["quote"] is doc.blocks[2] and len(doc.blocks) == 3
 
 
 def test_markdown_images():
@@ -207,6 +231,14 @@ def test_nested_and_ordered_lists():
     assert isinstance(nested, d.List) and not nested.ordered and item_texts(nested) == ["nested a", "nested b"]
     assert item_texts(nested.items[0].blocks[1]) == ["deeper"]
     assert second.ordered and second.start == 5 and item_texts(second) == ["five", "six"]
+
+
+@pytest.mark.parametrize("indent", ["  ", "\t"])
+def test_lists_forty_levels_deep_keep_every_level(indent):
+    source = "\n".join(indent * i + f"- level {i}" for i in range(40)) + "\n\nAfter.\n"
+    doc = parse(source)
+    texts = [s.text for s in d.walk(doc) if isinstance(s, d.Text)]
+    assert texts == [f"level {i}" for i in range(40)] + ["After."]
 
 
 def test_nested_list_with_tabs_and_continuation():

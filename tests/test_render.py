@@ -23,7 +23,7 @@ from pipeline.config import Config
 from pipeline.notes import read
 from support import GOLDEN, golden
 from pipeline.platforms.linkedin.rules import escape as linkedin_escape
-from pipeline.render import render
+from pipeline.render import TextForm, render
 from pipeline.report import as_json, as_text, preview_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -641,3 +641,18 @@ def test_an_image_in_a_dropped_callout_is_not_attached(tmp_path):
     (tmp_path / "a.md").write_text("Body.\n\n> [!linkedin]\n> ![a chart](chart.png)\n", encoding="utf-8")
     media = {c.platform.name: len(c.posts[0].media) for c in compose_all([tmp_path / "a.md"], Config()).results}
     assert media == {"linkedin": 1, "x": 0, "bluesky": 0, "mastodon": 0, "threads": 0}
+
+
+def test_a_list_forty_levels_deep_keeps_its_text_and_stops_indenting():
+    doc = document.parse("\n".join("  " * i + f"- level {i}" for i in range(40)))
+    lines = TextForm(platforms.get("mastodon")).document(doc).split("\n")
+    assert [line.strip().split(" ", 1)[1] for line in lines] == [f"level {i}" for i in range(40)]
+    assert max(len(line) - len(line.lstrip()) for line in lines) == 18
+
+
+def test_a_templates_post_break_starts_a_new_post(tmp_path):
+    notes = vault(tmp_path)
+    (notes / "templates").mkdir()
+    (notes / "templates" / "post.j2").write_text("{{ title }}{{ post_break }}{{ body }}\n", encoding="utf-8")
+    (composed,) = compose_one([notes], chosen=("x",)).results
+    assert [p.text for p in composed.posts] == ["Hello", "Body text."]

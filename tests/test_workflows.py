@@ -476,6 +476,7 @@ def make_notes_repo(tmp_path: Path) -> tuple[Path, str, str]:
     friday = (ROOT / "posts" / "shipping-friday.md").read_text(encoding="utf-8")
     (repo / "posts" / "old.md").write_text(friday, encoding="utf-8")
     (repo / "README.md").write_text("notes\n")
+    (repo / "notecast.toml").write_text('exclude = ["_drafts/"]\n')
     git(repo, "add", ".")
     git(repo, "commit", "--quiet", "-m", "base")
     base = git(repo, "rev-parse", "HEAD").strip()

@@ -315,7 +315,7 @@ def test_notecast_publish_end_to_end(pds, tmp_path):
     records = pds.records(account.did)
     first = records[0]["uri"].rsplit("/", 1)[-1]
     assert done.stdout.strip() == (f"posts/{ILLUSTRATED.name} → bluesky: published {len(records)} post(s): "
-                                   f"https://bsky.app/profile/{account.handle}/post/{first}")
+                                   f"https://bsky.app/profile/{account.handle}/post/{first}\n1 note(s): 1 due")
     assert len(records) == 7 and account.app_password not in done.stdout + done.stderr
     (image,) = records[0]["value"]["embed"]["images"]
     assert image["alt"] == "A bar chart of notes written per week: four bars, rising and then falling again"
@@ -328,7 +328,7 @@ def test_notecast_publish_end_to_end(pds, tmp_path):
 
     again = publish()
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip() == f"posts/{ILLUSTRATED.name} → bluesky: published"
+    assert again.stdout.strip() == "1 note(s): 0 due, 1 published"
     assert len(pds.records(account.did)) == 7
     assert len((tmp_path / "state" / "ledger.jsonl").read_text().splitlines()) == len(ledger)
 

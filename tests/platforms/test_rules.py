@@ -148,6 +148,13 @@ def test_mastodon_remote_mention_counts_as_the_user():
     assert MASTODON.measure("mail me at me@example.org") == len("mail me at me@example.org")  # an address, not a mention
 
 
+@pytest.mark.parametrize("size, counted", [(253, len("@al")), (254, len("@al@") + 254)])
+def test_mastodon_mention_with_a_domain_longer_than_dns_allows_counts_in_full(size, counted):
+    domain = "a" * (size - 4) + ".org"
+    assert len(domain) == size
+    assert MASTODON.measure(f"@al@{domain}") == counted
+
+
 def test_mastodon_counts_grapheme_clusters():
     assert MASTODON.measure(FAMILY) == 1 and MASTODON.measure(THUMB) == 1 and MASTODON.measure(FLAG) == 1
     assert MASTODON.measure("e\u0301") == 1 and MASTODON.measure("日本語") == 3

@@ -1,7 +1,9 @@
 """Mastodon: 500 characters by default (the instance decides), in threads.
 
 The server counts grapheme clusters of the content warning plus the text;
-every ``http(s)://`` URL counts 23 and ``@user@domain`` counts as ``@user``.
+every ``http(s)://`` URL counts 23 and ``@user@domain`` counts as ``@user``, unless the domain is
+longer than a domain name can be (253 characters): the server does not take that as a mention, so
+it counts in full.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from ..twitter_text import extract_urls
 
 URL_LENGTH = 23
 VISIBILITIES = ("public", "unlisted", "private", "direct")
-REMOTE_MENTION = re.compile(r"(?<![\w@])(@[\w.]+)@[\w.-]+\.\w+", re.A)
+REMOTE_MENTION = re.compile(r"(?<![\w@])(@[\w.]+)@([\w.-]+\.\w+)", re.A)
+MAX_DOMAIN = 253  # the longest domain name DNS allows
 
 
 def urls(text: str) -> list[tuple[int, int]]:
@@ -37,8 +40,13 @@ def measure(text: str, spoiler: str = "") -> int:
             pos = b
         text = "".join(parts) + text[pos:]
     if "@" in text:
-        text = REMOTE_MENTION.sub(r"\1", text)
+        text = REMOTE_MENTION.sub(_counted_mention, text)
     return grapheme_count(spoiler) + grapheme_count(text)
+
+
+def _counted_mention(match: re.Match) -> str:
+    """A remote mention as the server counts it: ``@user``, or in full when its domain is too long."""
+    return match.group(0) if len(match.group(2)) > MAX_DOMAIN else match.group(1)
 
 
 @dataclass(frozen=True)
