@@ -76,6 +76,29 @@ def grapheme_count(text: str) -> int:
     return count
 
 
+def clusters_with(text: str, pattern) -> list[str]:
+    """The grapheme clusters of ``text`` that hold a match of ``pattern`` (which matches non-ASCII only).
+
+    Such a cluster is non-ASCII characters and at most one ASCII one among them (ASCII never extends a
+    cluster, but a prepended mark joins the character after it), so only runs of non-ASCII characters,
+    with their left neighbour and joined across a single ASCII character, are segmented.
+    """
+    windows: list[list[int]] = []
+    for match in _NON_ASCII.finditer(text):
+        start, end = match.span()
+        if windows and start - 1 <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([max(start - 1, 0), end])
+    findall = _grapheme().findall
+    out = []
+    for start, end in windows:
+        window = text[start:end]
+        if pattern.search(window):
+            out.extend(c for c in findall(window) if pattern.search(c))
+    return out
+
+
 def utf16_units(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript and Java count strings."""
     if text.isascii():

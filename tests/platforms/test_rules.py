@@ -336,3 +336,13 @@ def test_threads_length_command(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Hello 👍🏽 world".encode())))
     assert cli.main(["length", "--platform", "threads"]) == 0
     assert json.loads(capsys.readouterr().out) == {"platform": "threads", "length": 20, "limit": 500, "fits": True}
+
+
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 500)), deadline=None)
+@given(st.lists(st.sampled_from(["a", " ", "1", "#", "é", "\u0301", "😀", "👍🏽", "👩‍👩‍👧", "🇪🇸", "1️⃣", "©", "日本",
+                                 "\u200d", "\ufe0f", "\U0001F3FB", "\u0600", "\r\n", "\u1100", "\u1161"]),
+                max_size=30).map("".join))
+def test_threads_counts_each_emoji_cluster_as_its_bytes_segmenting_only_around_non_ascii(text):
+    """The fast count equals the definition: every grapheme cluster, its UTF-8 bytes if it holds an emoji."""
+    reference = sum(utf8_bytes(c) if threads_rules._EMOJI.search(c) else utf16_units(c) for c in graphemes(text))
+    assert threads_rules.measure(text) == reference

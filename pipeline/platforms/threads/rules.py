@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import regex
 
-from ...text import graphemes, utf8_bytes, utf16_units
+from ...text import clusters_with, utf8_bytes, utf16_units
 from .. import Platform
 from ..twitter_text import extract_urls
 
@@ -39,9 +39,7 @@ def measure(text: str) -> int:
     """The length Threads counts: each emoji cluster its UTF-8 bytes, other text its UTF-16 units."""
     if text.isascii():
         return len(text)
-    if not _EMOJI.search(text):
-        return utf16_units(text)
-    return sum(utf8_bytes(c) if _EMOJI.search(c) else utf16_units(c) for c in graphemes(text))
+    return utf16_units(text) + sum(utf8_bytes(c) - utf16_units(c) for c in clusters_with(text, _EMOJI))
 
 
 def links(text: str) -> int:
