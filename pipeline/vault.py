@@ -79,8 +79,10 @@ class Vault:
                         continue
                     if self.excluded(found):
                         skipped[EXCLUDED] += 1
-                    elif found.is_file() and not self.outside(found, problems):
-                        notes.setdefault(found.resolve(), found)
+                    elif found.is_file():
+                        link = os.path.islink(found)  # a plain file in a walked folder is where its folder is
+                        if not (link and self.outside(found, problems)):
+                            notes.setdefault(found.resolve() if link else Path(real, name), found)
         return sorted(notes.values()), skipped
 
     def why_skipped(self, path: str | Path) -> str:
