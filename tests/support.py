@@ -3,9 +3,11 @@ a lost connection)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from email.parser import BytesParser
 from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import requests
@@ -60,3 +62,18 @@ def disconnected(calls: list) -> requests.Session:
     session = requests.Session()
     session.mount("https://", Broken())
     return session
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """A quiet request handler for the small API servers tests run on 127.0.0.1: it answers JSON."""
+
+    def answer(self, status: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass

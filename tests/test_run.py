@@ -9,10 +9,11 @@ import json
 import pathlib
 import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
+from support import JSONHandler
 from pipeline import cli, run
 from pipeline.errors import Rejected
 from pipeline.ledger import Ledger
@@ -27,7 +28,7 @@ notecast:
 """ + " ".join(f"Sentence number {i} says a little more about the idea." for i in range(1, 14)) + "\n"
 
 
-class Instance(BaseHTTPRequestHandler):
+class Instance(JSONHandler):
     statuses: list[dict] = []
     asked: list[str] = []
 
@@ -43,16 +44,6 @@ class Instance(BaseHTTPRequestHandler):
         ident = str(len(self.statuses))
         return self.answer(200, {"id": ident, "url": f"http://127.0.0.1/@me/{ident}", "content": body["status"]})
 
-    def answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture

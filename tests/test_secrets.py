@@ -11,12 +11,13 @@ import os
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 
+from support import JSONHandler
 from pipeline import secrets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def forms(value: str) -> set[str]:
     return {f for f in out if len(f.strip()) >= 6}
 
 
-class Echo(BaseHTTPRequestHandler):
+class Echo(JSONHandler):
     """A Mastodon that refuses every token and quotes it back, as some servers do."""
 
     def do_GET(self):
@@ -62,16 +63,6 @@ class Echo(BaseHTTPRequestHandler):
         return self.answer(401, {"error": f"The access token is invalid: {self.headers.get('Authorization')}",
                                  "headers": dict(self.headers)})
 
-    def answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture

@@ -17,11 +17,13 @@ import signal
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from support import JSONHandler
 
 TESTS = Path(__file__).parent.parent
 NOTE = "posts/thread.md"
@@ -41,7 +43,7 @@ class Threads:
         self.lock = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JSONHandler):
     state: Threads
 
     def do_GET(self):
@@ -95,16 +97,6 @@ class Handler(BaseHTTPRequestHandler):
     def error(self, status: int, message: str, code: int) -> None:
         self.answer(status, {"error": {"message": message, "type": "OAuthException", "code": code}})
 
-    def answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
