@@ -249,8 +249,7 @@ def cmd_publish(args) -> int:
 
 
 SOON = timedelta(days=1)
-TALLY = (("draft", "draft"), ("scheduled", "scheduled"), ("queued", "queued"), ("due", "due"),
-         ("published", "published"), ("edited", "edited"), ("failed", "failed"), ("unknown", "unknown"))
+TALLY = ("draft", "scheduled", "queued", "due", "published", "edited", "failed", "unknown")  # the summary's order
 
 
 def _worth_a_line(outcome, now) -> bool:
@@ -270,12 +269,12 @@ def _tally(outcomes) -> str:
         state = "due" if pub.state == "partial" else pub.state
         key = pub.file.path
         states[key] = min(states.get(key, state), state, key=order.index)
-    counts = {label: sum(s == state for s in states.values()) for state, label in TALLY}
+    counts = {state: sum(s == state for s in states.values()) for state in TALLY}
     scheduled = [o.publication.when for o in outcomes if o.publication.state == "scheduled" and o.publication.when]
     parts = []
-    for state, label in TALLY:
-        if counts[label] or state == "due":
-            text = f"{counts[label]} {label}"
+    for state in TALLY:
+        if counts[state] or state == "due":
+            text = f"{counts[state]} {state}"
             if state == "scheduled" and scheduled:
                 text += f" (next: {min(scheduled).isoformat()})"
             parts.append(text)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,8 +164,8 @@ def fingerprint(config: Config, paths) -> str:
         for template in sorted(folder.glob("*.j2")):
             digest.update(template.name.encode() + b"\0" + template.read_bytes())
     secret = {n for p in platforms.registry().values() for n in p.secret_settings}
-    for key, value in sorted(os.environ.items()):
-        if key.startswith("NOTECAST_") and key not in secret and key != "NOTECAST_NOW":
+    for key, value in sorted(config.environment.items()):
+        if key not in secret and key != "NOTECAST_NOW":
             digest.update(f"{key}={value}\n".encode())
     return digest.hexdigest()
 
