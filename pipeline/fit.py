@@ -5,14 +5,22 @@ lines (list items), and a form feed on its own line forces a new post. The
 splitter breaks between blocks first, then lines, then sentences, then words,
 and only inside a word that is longer than a whole post (long CJK runs) at
 grapheme-cluster boundaries. URLs, mentions, hashtags and marked links are
-never cut. Length is only ever measured by the platform itself.
+never cut. Length is only ever measured by the platform itself: each piece
+once (its :meth:`~pipeline.platforms.Platform.tally`), a candidate post by
+adding up the tallies of its pieces, and each finished post exactly
+(:meth:`~pipeline.platforms.Platform.fits`). Should a finished post not fit
+(a tally that does not add up for some text), the draft is fitted again
+measuring every candidate whole.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Callable
+from functools import lru_cache
+from itertools import accumulate
+from operator import add
+from typing import Any, Callable
 
 from .errors import NoteError
 from .platforms import Platform
@@ -31,6 +39,9 @@ WORD_GAP = re.compile(r"\s+")
 ATOM = re.compile(
     rf"{LINK_START}[^{LINK_END}]*{LINK_END}|(?:https?://|www\.)\S+|[#@＃][^\s]+"
     rf"|(?<![^\s{LINK_END}])\S+\.[a-z]{{2,}}/\S*", re.I)
+# What the ruler measures once each: a gap, a word (a marked link whole, with the spaces of its label),
+# or a CJK sentence with its full stop (CJK text has no gaps between words).
+TOKEN = re.compile(rf"\s+|(?:[^\s{LINK_START}。！？]+|{LINK_START}[^{LINK_END}]*{LINK_END})+[。！？]*|[\s\S]")
 HASHTAG_LINE = re.compile(r"^(?:[#＃][^\s#]+\s*)+$")
 NUMBERING = "{i}/{n}"
 MAX_POSTS = 25  # more posts than this in one thread is a warning (max_thread_posts in notecast.toml)
@@ -69,20 +80,94 @@ def fit(draft: str, platform: Platform, *, where: str = "", read_more: str | Non
     whole = "\n\n".join(sections)
     policy = platform.overflow
     threading = policy == "thread" and platform.threads
-    if (len(sections) == 1 or not threading) and platform.fits(whole):  # one post: post breaks do not apply
+    # One post, where post breaks do not apply: measured whole when that is one measure of a short text
+    # (a longer one that fits comes out of the thread whole too, with its words measured once).
+    if (len(sections) == 1 or not threading) and (not threading or len(whole) <= 2 * platform.limit) \
+            and platform.fits(whole):
         return Fitted((whole,))
     if threading:
-        posts = tuple(_thread(sections, platform, where, unfit=whole))
+        posts = tuple(_exactly(platform, lambda exact: _thread(sections, platform, where, exact), where))
         return Fitted(posts, _too_many(len(posts), max_posts, platform.name))
     if policy == "error":
         raise NoteError.at(where, None,
                            f"{platform.name}: the post is {platform.measure(whole)} characters, over the limit of {platform.limit}",
                            f"shorten the note, or set notecast: {{{platform.name}: {{overflow: truncate}}}}")
     if policy == "comment":
-        parts = _split(whole, platform.fits, where, platform.name, unfit=whole)
+        parts = _exactly(platform, lambda exact: _split(whole, _Meter(platform, exact=exact), where, platform.name),
+                         where)
         notes = (f"{platform.name}: the post continues in {len(parts) - 1} comment(s)",)
         return Fitted((parts[0],), notes + _too_many(len(parts), max_posts, platform.name), tuple(parts[1:]))
     return _truncate(whole, platform, where, read_more)
+
+
+def _exactly(platform: Platform, build: Callable[[bool], list[str]], where: str) -> list[str]:
+    """The posts ``build(exact=False)`` packs by adding up tallies, each checked with the platform's own
+    measure; if one does not fit (a tally that did not add up), ``build(exact=True)``'s, which measures
+    every candidate whole (and only a thread's numbering can make one of those too long)."""
+    for exact in (False, True):
+        posts = build(exact)
+        if all(platform.fits(post) for post in posts):
+            return posts
+    raise NoteError.at(where, None, f"{platform.name}: numbering made a post too long", "set numbering = off")
+
+
+_WORDS: dict[Platform, dict[str, Any]] = {}  # each platform's tally of each word it met (words repeat)
+
+
+def _words(platform: Platform) -> dict[str, Any]:
+    """The tallies ``platform`` has made of words, kept across notes (at most about 100,000 of them)."""
+    words = _WORDS.get(platform)
+    if words is None or len(words) > 100_000:
+        words = _WORDS[platform] = {}
+    return words
+
+
+class _Meter:
+    """How fitting measures for one platform when every post will end with ``suffix`` (a thread's label).
+
+    A text's tally is what :meth:`Platform.tally` says of it (a word's is kept: words repeat), and
+    :meth:`within` tells whether a tally fits. ``exact``: a text's tally is the text itself and fitting is
+    the platform's ``fits`` of it, so each candidate is measured whole (the old way, for a platform whose
+    tallies do not add up).
+    """
+
+    def __init__(self, platform: Platform, suffix: str = "", exact: bool = False):
+        self.platform, self.suffix, self.exact = platform, suffix, exact
+        self.extra = platform.tally(suffix) if suffix and not exact else None
+
+    def tally(self, text: str) -> Any:
+        return text if self.exact else self.platform.tally(text)
+
+    def within(self, tally: Any) -> bool:
+        if self.exact:
+            return self.platform.fits(tally + self.suffix)
+        if self.extra:
+            tally = tuple(map(add, tally, self.extra))
+        return self.platform.within(tally)
+
+    def fits(self, text: str) -> bool:
+        return self.within(self.tally(text))
+
+
+class _Ruler:
+    """One text, measured once: the tally of each word and each gap between words (and each sentence
+    of CJK text, which has no gaps), added up in order. The tally of a span from the start of one of
+    them to the end of another is then a difference of two sums; any other span is measured itself.
+    """
+
+    def __init__(self, text: str, meter: _Meter):
+        self.text, self.meter = text, meter
+        # where each word or gap starts (and the text's end), and for each measure of the tally its
+        # running sum over them
+        self.starts, self.sums = ([], []) if meter.exact else _running(meter.platform, text)
+
+    def fits(self, a: int, b: int) -> bool:
+        """Whether ``text[a:b]`` fits a post."""
+        starts = self.starts
+        i, j = bisect_left(starts, a), bisect_left(starts, b)
+        if j >= len(starts) or starts[i] != a or starts[j] != b:
+            return self.meter.fits(self.text[a:b])
+        return self.meter.within(tuple(total[j] - total[i] for total in self.sums))
 
 
 def _too_many(count: int, most: int, name: str) -> tuple[str, ...]:
@@ -124,32 +209,29 @@ def _strip(text: str, left: bool = True) -> str:
     return text[start:end]
 
 
-def _thread(sections: list[str], platform: Platform, where: str, unfit: str = "") -> list[str]:
-    """``unfit``: a text already measured too long (the whole draft), not to be measured again."""
+def _thread(sections: list[str], platform: Platform, where: str, exact: bool = False) -> list[str]:
+    """The posts of a thread, numbered if the platform numbers them (not yet checked exactly)."""
     numbering = platform.numbering
     if numbering == "off":
+        meter = _Meter(platform, exact=exact)
         posts: list[str] = []
         for section in sections:
-            posts.extend(_split(section, platform.fits, where, platform.name, unfit))
+            posts.extend(_split(section, meter, where, platform.name))
         return posts
     label = NUMBERING if numbering == "on" else numbering
     count = 1
     for _ in range(6):  # the count's width settles within a couple of rounds
-        widest = " " + label.format(i=count, n=count)
+        meter = _Meter(platform, " " + label.format(i=count, n=count), exact)  # the widest label
         posts = []
         for section in sections:
-            posts.extend(_split(section, lambda t, w=widest: platform.fits(t + w), where, platform.name, unfit))
+            posts.extend(_split(section, meter, where, platform.name))
         if len(posts) == 1:
             return posts
         if len(str(len(posts))) <= len(str(count)):
             break
         count = len(posts)
     n = len(posts)
-    numbered = [f"{p} {label.format(i=i, n=n)}" for i, p in enumerate(posts, 1)]
-    for text in numbered:
-        if not platform.fits(text):  # cannot happen while labels widen monotonically; guard anyway
-            raise NoteError.at(where, None, f"{platform.name}: numbering made a post too long", "set numbering = off")
-    return numbered
+    return [f"{p} {label.format(i=i, n=n)}" for i, p in enumerate(posts, 1)]
 
 
 def _truncate(text: str, platform: Platform, where: str, read_more: str | None) -> Fitted:
@@ -160,14 +242,13 @@ def _truncate(text: str, platform: Platform, where: str, read_more: str | None) 
     if tail:
         ending += "\n\n" + tail
 
-    def fits(candidate: str) -> bool:
-        return platform.fits(candidate.rstrip() + ending)
+    def build(exact: bool) -> list[str]:
+        packer = _Packer(_Ruler(body, _Meter(platform, ending, exact)), where, platform.name, fill=True)
+        packer.add(0, len(body), 0)
+        return [re.sub(r"[\s.,;:!?…-]+$", "", packer.done()[0]) + ending]
 
-    packer = _Packer(fits, where, platform.name, fill=True)
-    packer.add(body, 0, "")
-    first = packer.done()[0].rstrip()
-    first = re.sub(r"[\s.,;:!?…-]+$", "", first)
-    post = first + ending
+    post = _exactly(platform, build, where)[0]
+    first = post[:-len(ending)]
     total = platform.measure(text)
     hint = "" if read_more else "; set canonical_url in notecast.toml to link the full note"
     warning = (f"{platform.name}: the note is {total} characters, over the limit of {platform.limit}; "
@@ -192,11 +273,13 @@ def _split_tail(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _split(text: str, fits: Callable[[str], bool], where: str, name: str, unfit: str = "") -> list[str]:
+def _split(text: str, meter: _Meter, where: str, name: str) -> list[str]:
     """Greedy packing, trying coarse boundaries before fine ones."""
+    fits = meter.fits
+    ruler = _Ruler(text, meter)
     body, tail = _split_tail(text)
-    packer = _Packer(fits, where, name, unfit=unfit)
-    packer.add(body, 0, "")
+    packer = _Packer(ruler, where, name)
+    packer.add(0, len(body), 0)
     posts = packer.done()
     if tail:
         last = posts[-1] if posts else ""
@@ -210,10 +293,10 @@ def _split(text: str, fits: Callable[[str], bool], where: str, name: str, unfit:
             if kept:
                 posts[-1:] = [kept, f"{moved}\n\n{tail}"]
             else:
-                tail_posts = _Packer(fits, where, name)
-                tail_posts.add(tail, 3, "")  # hashtags split between words only
+                tail_posts = _Packer(ruler, where, name)
+                tail_posts.add(len(text) - len(tail), len(text), 3)  # hashtags split between words only
                 posts.extend(tail_posts.done())
-    return _smooth(text, posts, fits)
+    return _smooth(text, posts, ruler.fits)
 
 
 def _last_sentence(text: str) -> tuple[str, str]:
@@ -236,87 +319,110 @@ def _last_words(text: str, tail: str, fits: Callable[[str], bool]) -> tuple[str,
     return "", ""
 
 
+@lru_cache(maxsize=16)  # a thread's numbering fits the same sections again with a wider label
+def _running(platform: Platform, text: str) -> tuple[list[int], list[list[int]]]:
+    """Where each word and gap of ``text`` starts, and the running sums of their tallies (see _Ruler)."""
+    words = TOKEN.findall(text)
+    known = _words(platform)
+    for word in set(words).difference(known):
+        known[word] = platform.tally(word)
+    sums = [list(accumulate(column, initial=0)) for column in zip(*map(known.__getitem__, words))] \
+        or [[0] for _ in platform.tally("")]  # no words at all
+    return list(accumulate(map(len, words), initial=0)), sums
+
+
 class _Packer:
     """Fills posts greedily; a unit that does not fit alone is split one level finer.
 
-    ``add(unit, level)`` splits a unit that is too long by ``LEVELS[level]``:
-    the whole text at level 0 into blocks, blocks into lines, lines into
-    sentences, sentences into words, and words into grapheme clusters.
+    ``add(a, b, level)`` adds the unit ``text[a:b]`` (after the gap from the
+    current post's end) and splits a unit that is too long by
+    ``LEVELS[level]``: the whole text at level 0 into blocks, blocks into
+    lines, lines into sentences, sentences into words, and words into
+    grapheme clusters. Every post is a span of the text, measured by the ruler.
     """
 
     LEVELS = ("\n\n", "\n", "sentence", "word", "grapheme")
 
-    def __init__(self, fits: Callable[[str], bool], where: str, name: str, *, fill: bool = False, unfit: str = ""):
-        self.fits, self.where, self.name = fits, where, name
+    def __init__(self, ruler: _Ruler, where: str, name: str, *, fill: bool = False):
+        self.ruler, self.text, self.where, self.name = ruler, ruler.text, where, name
         self.fill = fill  # truncating: fill the first post down to whole sentences
         self.posts: list[str] = []
-        self.current = ""
-        self.unfit = unfit  # a text known not to fit (a long draft, measured once already)
+        self.start = self.end = -1  # the current post is text[start:end]; there is none while start < 0
 
-    def add(self, unit: str, level: int, sep: str) -> None:
-        if not unit or (self.fill and self.posts):  # truncating keeps only the first post
+    def add(self, a: int, b: int, level: int) -> None:
+        if a >= b or (self.fill and self.posts):  # truncating keeps only the first post
             return
-        candidate = self.current + sep + unit if self.current else unit
-        if candidate != self.unfit and self.fits(candidate):
-            self.current = candidate
+        fits = self.ruler.fits
+        if self.start < 0 and fits(a, b):
+            self.start, self.end = a, b
             return
-        if self.current and self.fits(unit) and not (self.fill and level < 3):
-            head, carried = self.current.rpartition("\n")[::2] if "\n" in self.current else ("", "")
-            if head.strip() and KEEP_WITH_NEXT.match(carried) and self.fits(carried + sep + unit):
-                self.current = head  # a heading or an intro line goes with what it introduces
+        if self.start >= 0 and fits(self.start, b):
+            self.end = b
+            return
+        if self.start >= 0 and fits(a, b) and not (self.fill and level < 3):
+            line = self.text.rfind("\n", self.start, self.end)
+            if line >= 0 and self.text[self.start:line].strip() and KEEP_WITH_NEXT.match(self.text[line + 1:self.end]) \
+                    and fits(line + 1, b):
+                self.end = line  # a heading or an intro line goes with what it introduces
                 self.flush()
-                self.current = carried + sep + unit
+                self.start, self.end = line + 1, b
                 return
             self.flush()
-            self.current = unit
+            self.start, self.end = a, b
             return
+        unit = self.text[a:b]
         if level >= len(self.LEVELS) or (self.LEVELS[level] == "grapheme" and ATOM.search(unit)):
             self.too_long(unit)
-        pieces = self.pieces(unit, level)
-        pieces[0] = (sep, pieces[0][1])
+        pieces = [(a + start, a + end) for start, end in self.pieces(unit, level)]
         # Galloping: while pieces keep fitting, try twice as many at once, and half as many once they
         # do not. Lengths only grow as pieces are added, so this takes the same pieces as adding them
-        # one by one, with a few measures per post instead of one per piece.
+        # one by one, with a few measures per post instead of one per piece (which counts where a
+        # piece is not a whole word: grapheme clusters of a long word).
         i, step = 0, 1 if level >= 3 else 0  # between words and graphemes only: few sentences fill a post
         while i < len(pieces) and not (self.fill and self.posts):  # truncating: the rest is cut anyway
             if step <= 1:
-                piece_sep, piece = pieces[i]
-                self.add(piece, level + 1, piece_sep)
+                self.add(*pieces[i], level + 1)
                 i, step = i + 1, step * 2
                 continue
-            batch = pieces[i:i + step]
-            text = batch[0][1] + "".join(piece_sep + piece for piece_sep, piece in batch[1:])
-            candidate = self.current + batch[0][0] + text if self.current else text
-            if self.fits(candidate):
-                self.current = candidate
-                i, step = i + len(batch), step * 2
+            last = min(i + step, len(pieces)) - 1
+            start = self.start if self.start >= 0 else pieces[i][0]
+            if fits(start, pieces[last][1]):
+                self.start, self.end = start, pieces[last][1]
+                i, step = last + 1, step * 2
             else:
-                step = max(1, min(step, len(batch)) // 2)
+                step = max(1, (last + 1 - i) // 2)
 
-    def pieces(self, text: str, level: int):
-        kind = self.LEVELS[level]
+    @classmethod
+    def pieces(cls, text: str, level: int) -> list[tuple[int, int]]:
+        """The spans of the pieces of ``text`` one level finer; what lies between them is their gaps."""
+        kind = cls.LEVELS[level]
         if kind == "\n":
             return _lines(text)
-        if kind == "\n\n":
-            parts = text.split(kind)
-            return [("" if i == 0 else kind, p) for i, p in enumerate(parts) if p]
         if kind == "grapheme":
-            return [("", g) for g in graphemes(text)]
-        pattern = SENTENCE_END if kind == "sentence" else WORD_GAP
-        out, pos, gap = [], 0, ""
-        for start, end in _gaps(text, pattern):
+            out, pos = [], 0
+            for cluster in graphemes(text):
+                out.append((pos, pos + len(cluster)))
+                pos += len(cluster)
+            return out
+        if kind == "\n\n":
+            gaps = ((m.start(), m.end()) for m in re.finditer("\n\n", text))
+        else:
+            gaps = _gaps(text, SENTENCE_END if kind == "sentence" else WORD_GAP)
+        out, pos = [], 0
+        for start, end in gaps:
             if start > pos:
-                out.append((gap, text[pos:start]))
-            gap, pos = text[start:end], end
+                out.append((pos, start))
+            pos = end
         if pos < len(text):
-            out.append((gap, text[pos:]))
+            out.append((pos, len(text)))
         return out
 
     def flush(self) -> None:
-        post = _strip(self.current)
-        if post:
-            self.posts.append(post)
-        self.current = ""
+        if self.start >= 0:
+            post = _strip(self.text[self.start:self.end])
+            if post:
+                self.posts.append(post)
+        self.start = self.end = -1
 
     def done(self) -> list[str]:
         self.flush()
@@ -328,17 +434,17 @@ class _Packer:
                            "shorten it (for a long URL, link a shorter address)")
 
 
-def _lines(text: str) -> list[tuple[str, str]]:
-    """A block's lines as pieces; a line that continues the sentence above it (a paragraph wrapped by
+def _lines(text: str) -> list[tuple[int, int]]:
+    """The spans of a block's lines; a line that continues the sentence above it (a paragraph wrapped by
     hand, which Obsidian keeps as written) stays with it, so only its sentences and words split it."""
-    out: list[tuple[str, str]] = []
-    previous = ""
-    for i, line in enumerate(text.split("\n")):
+    out: list[tuple[int, int]] = []
+    previous, pos = "", 0
+    for line in text.split("\n"):
         if line and previous and out and _continues(previous, line):
-            out[-1] = (out[-1][0], out[-1][1] + "\n" + line)
+            out[-1] = (out[-1][0], pos + len(line))
         elif line:
-            out.append(("" if i == 0 else "\n", line))
-        previous = line
+            out.append((pos, pos + len(line)))
+        previous, pos = line, pos + len(line) + 1
     return out
 
 
@@ -355,7 +461,7 @@ def _wrapped_item(above: str, line: str) -> bool:
             and CONTINUED.match(line) is not None and line[:1] != " ")
 
 
-def _smooth(text: str, posts: list[str], fits: Callable[[str], bool]) -> list[str]:
+def _smooth(text: str, posts: list[str], fits: Callable[[int, int], bool]) -> list[str]:
     """Breaks that cut a sentence moved back to the end of one (or of a clause) in the post before.
 
     Greedy packing fills each post to the last word that fits; where that cuts a sentence and a
@@ -377,7 +483,7 @@ def _smooth(text: str, posts: list[str], fits: Callable[[str], bool]) -> list[st
             continue
         for pattern, keep in ((CLEAN_GAP, 1 / 3), (CLAUSE_GAP, 1 / 2)):
             cut = _cut(text, a, b, e, pattern, keep, short)
-            if cut and fits(_strip(text[cut[1]:e])):
+            if cut and fits(cut[1], e):
                 spans[k][1], spans[k + 1][0] = cut
                 break
     return [_strip(text[start:end]) for start, end in spans]

@@ -30,7 +30,7 @@ import re
 
 import pytest
 import regex
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline import richtext
@@ -119,6 +119,7 @@ def drafts(draw, marked_links: bool = False):
     text = parts[0] + "".join(sep + part for sep, part in zip(seps, parts[1:]))
     if draw(st.booleans()):
         text += "\n\n" + " ".join(draw(st.lists(st.sampled_from(HASHTAGS), min_size=1, max_size=4, unique=True)))
+    assume(text.strip())  # noise alone can be whitespace ("\r"): an empty draft is an error, tested on its own
     return text
 
 
@@ -546,3 +547,80 @@ def test_an_enormous_thread_is_a_warning():
     assert f"becomes {len(fitted.posts)} posts, more than 25" in warning and "max_thread_posts" in warning
     assert not fit(draft, x.platform, where=NOTE, max_posts=len(fitted.posts)).warnings
     assert not fit("\n\n".join(draft.split("\n\n")[:5]), x.platform).warnings
+
+
+@pytest.mark.parametrize("draft", ["", " \r\n\t", "\r", "\n\f\n"])
+def test_a_draft_of_whitespace_only_is_an_error(draft):
+    with pytest.raises(NoteError, match="the rendered post is empty"):
+        fit(draft, x.platform, where=NOTE)
+
+
+# ---- measuring once -------------------------------------------------------------
+
+ALL = {**PLATFORMS, "linkedin": linkedin.platform, "threads": __import__("pipeline.platforms.threads", fromlist=["platform"]).platform}
+PLAIN_TOKENS = st.one_of(st.sampled_from(WORDS), st.sampled_from(EMOJI), st.sampled_from(ARABIC), urls().filter(bool),
+                         st.sampled_from(MENTIONS), st.sampled_from(HASHTAGS), st.text(alphabet=CJK, min_size=1, max_size=20))
+
+
+@pytest.mark.parametrize("name", ALL)
+@PROPERTY
+@given(words=st.lists(st.builds(lambda w, end: w + end, PLAIN_TOKENS, st.sampled_from(ENDINGS)), min_size=1, max_size=12),
+       gaps=st.lists(st.sampled_from([" ", "\n", "\n\n", "  ", "\t", "\u3000", "\u00a0"]), min_size=12, max_size=12))
+def test_tallies_add_up_between_words(name, words, gaps):
+    """What fitting relies on: the tally of words joined by whitespace is the sum of the words' and gaps'
+    tallies, for every platform (repeated links aside on Threads, which counts a link each time it appears)."""
+    platform = ALL[name]
+    text = words[0] + "".join(gap + word for gap, word in zip(gaps, words[1:]))
+    parts = [words[0], *(p for pair in zip(gaps, words[1:]) for p in pair)]
+    summed = tuple(map(sum, zip(*map(platform.tally, parts))))
+    whole = platform.tally(text)
+    if name == "threads":
+        assert whole[0] == summed[0] and whole[1] <= summed[1]
+    else:
+        assert whole == summed, (text, whole, summed)
+
+
+class _Counting(mastodon.Mastodon):
+    """Mastodon's rules, counting what fitting asks of them."""
+
+    asked: dict = {}
+
+    def tally(self, text):
+        _Counting.asked["tally"] = _Counting.asked.get("tally", 0) + 1
+        return super().tally(text)
+
+    def fits(self, text):
+        _Counting.asked["fits"] = _Counting.asked.get("fits", 0) + 1
+        return super().fits(text)
+
+
+def test_fitting_measures_each_word_once_and_each_finished_post_once():
+    """The issue's measure: a long note becomes a thread with each distinct word tallied once and
+    each finished post measured whole once, not every candidate post again and again."""
+    platform = _Counting(**{f.name: getattr(mastodon.platform, f.name) for f in dataclasses.fields(mastodon.Mastodon)})
+    paragraphs = [" ".join(f"word{(i * 7 + j) % 300} of paragraph {i}." for j in range(30)) for i in range(40)]
+    draft = "\n\n".join(paragraphs)
+    _Counting.asked.clear()
+    posts = fit(draft, platform, where=NOTE).posts
+    distinct = len(set(re.findall(r"\S+|\s+", draft)))
+    assert len(posts) > 20
+    assert _Counting.asked["fits"] == len(posts)
+    assert _Counting.asked["tally"] <= distinct + 2 * len(posts) + 5, (_Counting.asked, distinct, len(posts))
+
+
+class _Undercounting(mastodon.Mastodon):
+    """A platform whose tally does not add up: it counts every text as half its length."""
+
+    def tally(self, text):
+        return (self.measure(text) // 2,)
+
+    def fits(self, text):  # the platform's own rule, on the whole text
+        return 0 < self.measure(text) <= self.limit
+
+
+def test_a_tally_that_does_not_add_up_costs_time_never_a_post_over_the_limit():
+    platform = _Undercounting(**{f.name: getattr(mastodon.platform, f.name) for f in dataclasses.fields(mastodon.Mastodon)})
+    draft = "\n\n".join(" ".join(f"word{j} in paragraph {i}." for j in range(40)) for i in range(6))
+    posts = fit(draft, platform, where=NOTE).posts
+    assert len(posts) > 1 and all(mastodon.platform.fits(p) for p in posts)
+    assert posts == fit(draft, mastodon.platform, where=NOTE).posts  # measured whole, as Mastodon itself would

@@ -78,9 +78,13 @@ class Bluesky(Platform):
     def measure(self, text: str) -> int:
         return grapheme_count(richtext.shown(text))
 
-    def fits(self, text: str) -> bool:
+    def tally(self, text: str) -> tuple[int, int]:
+        """Grapheme clusters and UTF-8 bytes of the shown text (a marked link never holds a break)."""
         shown = richtext.shown(text)
-        return 0 < grapheme_count(shown) <= self.limit and utf8_bytes(shown) <= MAX_BYTES
+        return grapheme_count(shown), utf8_bytes(shown)
+
+    def within(self, tally: tuple[int, ...]) -> bool:
+        return 0 < tally[0] <= self.limit and tally[1] <= MAX_BYTES
 
     def link(self, label: str, url: str) -> str:
         if not label or label == url or label == re.sub(r"^https?://", "", url):

@@ -56,6 +56,13 @@ class Mastodon(Platform):
     def measure(self, text: str) -> int:
         return measure(text, self.content_warning)
 
+    def tally(self, text: str) -> tuple[int]:
+        """The text's count without the content warning, which every post carries once."""
+        return (measure(text),)
+
+    def within(self, tally: tuple[int, ...]) -> bool:
+        return 0 < tally[0] + grapheme_count(self.content_warning) <= self.limit
+
     def configure(self, table: Mapping[str, Any]) -> "Mastodon":
         configured = super().configure(table)
         warning = str(table.get("content_warning") or "").strip()

@@ -59,6 +59,14 @@ class Threads(Platform):
     def fits(self, text: str) -> bool:
         return 0 < measure(text) <= self.limit and links(text) <= MAX_LINKS
 
+    def tally(self, text: str) -> tuple[int, int]:
+        """The length, and every link counted each time it appears (so a post that repeats a link may be
+        split where Threads would take it whole: distinct links do not add up)."""
+        return measure(text), len(extract_urls(text)) if "." in text else 0
+
+    def within(self, tally: tuple[int, ...]) -> bool:
+        return 0 < tally[0] <= self.limit and tally[1] <= MAX_LINKS
+
     def configure(self, table: Mapping[str, Any]) -> "Threads":
         configured = super().configure(table)
         base = str(table.get("media_base_url") or "").strip()

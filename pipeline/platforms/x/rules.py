@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ...errors import UsageError
 from .. import Platform
-from ..twitter_text import extract_urls, parse, weighted_length
+from ..twitter_text import extract_urls, weighted_length
 
 if TYPE_CHECKING:
     from ...publisher import Part
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 PRICE_POST = 0.015  # USD, "Content: Create", read 2026-11-29
 PRICE_POST_WITH_LINK = 0.200  # USD, "Content: Create (with URL)", read 2026-11-29
 PRICE_ALT_TEXT = 0.005  # USD, "Media Metadata", read 2026-11-29
+INVALID = "\ufffe\ufeff\uffff"  # twitter-text's invalid characters: a post holding one is refused
 PRICES = ("price_post", "price_post_with_link", "price_alt_text")  # the settings configure reads
 
 
@@ -36,9 +37,12 @@ class X(Platform):
     def measure(self, text: str) -> int:
         return weighted_length(text)
 
-    def fits(self, text: str) -> bool:
-        parsed = parse(text)
-        return 0 < parsed.weighted_length <= self.limit and not any(c in text for c in "\ufffe\ufeff\uffff")
+    def tally(self, text: str) -> tuple[int, int]:
+        """The weight, and how many characters twitter-text refuses (URLs and emoji never hold whitespace)."""
+        return weighted_length(text), sum(text.count(c) for c in INVALID) if not text.isascii() else 0
+
+    def within(self, tally: tuple[int, ...]) -> bool:
+        return 0 < tally[0] <= self.limit and not tally[1]
 
     def configure(self, table: Mapping[str, Any]) -> "X":
         """A copy with the user's overrides, prices included."""
