@@ -86,13 +86,25 @@ def find(paths: Iterable[str | Path], *, follow_external: bool = False, exclude:
             raise UsageError(f"{raw}: error: no such file or folder; give a note or a folder of notes")
 
 
-def targets(note: Note, config: Config, chosen: tuple[str, ...] = ()) -> list[Platform]:
-    """The configured platforms a note goes to: --platform, else its own list, else every enabled one."""
+def targets(note: Note, config: Config, chosen: tuple[str, ...] = (),
+            configured: dict[str, Platform] | None = None) -> list[Platform]:
+    """The configured platforms a note goes to: --platform, else its own list, else every enabled one.
+
+    ``configured``: the platforms as ``config`` sets them, kept across notes (a note without settings
+    of its own for a platform gets that one).
+    """
     names = chosen or note.settings.platforms or config.enabled(tuple(platforms.registry()))
+    configured = {} if configured is None else configured
     out = []
     for name in names:
-        table = {**config.platform(name), **note.settings.overrides.get(name, {})}
-        out.append(platforms.get(name).configure(table))
+        own = note.settings.overrides.get(name)
+        if not own and name in configured:
+            out.append(configured[name])
+            continue
+        platform = platforms.get(name).configure({**config.platform(name), **(own or {})})
+        if not own:
+            configured[name] = platform
+        out.append(platform)
     return out
 
 
@@ -252,6 +264,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
         platforms.get(name)
     report = Report()
     results, problems = report.results, report.failures
+    configured: dict[str, Platform] = {}
     for path, vault in find(paths, follow_external=config.follow_external_symlinks, exclude=config.exclude,
                             notes=config.notes, templates=(config.templates,) if config.templates else (),
                             problems=problems, skipped=report.skipped):
@@ -262,7 +275,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
             problems.extend(exc.problems)
             continue
         try:
-            chosen_platforms = targets(note, config, chosen)
+            chosen_platforms = targets(note, config, chosen, configured)
         except UsageError as exc:
             problems.append(Problem(str(path), note.lines.get("notecast"), str(exc)))
             continue

@@ -45,14 +45,18 @@ class Config:
     queue: queues.Queue | None = None  # [queue]: ready notes without publish_at wait for a slot
     environment: Mapping[str, str] = field(default_factory=lambda: environment(), repr=False, compare=False)
     cards: bool = True  # fetch the pages that links point to, for link cards (NOTECAST_CARDS wins)
+    _tables: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def platform(self, name: str) -> Mapping[str, Any]:
-        """The settings table of one platform, environment overrides applied."""
-        table = dict(self.platforms.get(name, {}))
-        prefix = f"NOTECAST_{name.upper()}_"
-        table.update((key[len(prefix):].lower(), value) for key, value in self.environment.items()
-                     if key.startswith(prefix))
-        return table
+        """The settings table of one platform, environment overrides applied (a copy, made once per name)."""
+        table = self._tables.get(name)
+        if table is None:
+            table = dict(self.platforms.get(name, {}))
+            prefix = f"NOTECAST_{name.upper()}_"
+            table.update((key[len(prefix):].lower(), value) for key, value in self.environment.items()
+                         if key.startswith(prefix))
+            self._tables[name] = table
+        return dict(table)
 
     def fetch_cards(self) -> bool:
         """Whether link cards are made: ``NOTECAST_CARDS`` (on/off) if set, else ``cards`` in the file."""

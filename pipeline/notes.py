@@ -27,6 +27,7 @@ STATUSES = ("draft", "ready")
 # Front matter is a few dozen values; aliases nested in aliases (a "billion laughs") expand to
 # astronomically many, which notecast would copy into every request. Refused before they are built.
 MAX_VALUES = 10_000
+CLOSING = re.compile(r"^-{3,}[^\S\n]*$", re.M)  # the line that closes front matter
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 PRIORITIES = ("normal", "high")
 
@@ -148,8 +149,8 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     first = rest.split("\n", 1)[0]
     if first.rstrip() != "---":
         return {}, text, 1, {}
-    all_lines = text.split("\n")
-    closing = next((j for j in range(lead + 1, len(all_lines)) if re.fullmatch(r"-{3,}\s*", all_lines[j])), None)
+    end = CLOSING.search(text, lead + len(first))  # the closing ---, after the opening line
+    closing = text.count("\n", 0, end.start()) if end else None  # its line index
     if closing is None:
         raise NoteError.at(path, lead + 1, "front matter is never closed",
                            "add a line with only --- after the last front matter line")
@@ -188,7 +189,8 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
         raise NoteError.at(path, lead + 2, f"front matter is {kind}, not a set of keys",
                            "write it as key: value lines, e.g. title: My note")
     body_start = closing + 2  # 1-based line after the closing ---
-    body = "\n".join(all_lines[closing + 1:])
+    body = text[end.end() + 1:]
+    all_lines = text[:end.start()].split("\n")
     key_lines: dict[str, int] = {}
     parent = ""
     for number in range(lead + 2, closing + 1):
@@ -219,7 +221,8 @@ def _load(fm: str) -> Any:
         root = loader.get_single_node()
         if root is None:
             return None
-        _count(root)
+        if "*" in fm:  # only an alias (*name) can make the values outnumber the text
+            _count(root)
         return loader.construct_document(root)
     finally:
         loader.dispose()
