@@ -73,6 +73,15 @@ class Ledger:
         self.warnings: list[Problem] = []  # lines skipped because they are not well-formed entries
         self.entries: list[Entry] = list(read(self.path, self.warnings))
         self.torn = False
+        self._index: dict[tuple[str, str], list[Entry]] | None = None  # (note, platform) -> its entries, in order
+
+    def of(self, note: str, platform: str) -> list[Entry]:
+        """The entries of one (note, platform), in order (indexed on first use: a vault's run asks for each)."""
+        if self._index is None:
+            self._index = {}
+            for entry in self.entries:
+                self._index.setdefault((entry.note, entry.platform), []).append(entry)
+        return self._index.get((note, platform), [])
 
     def check_writable(self) -> None:
         """Raise :class:`UsageError` unless the ledger can be appended to: call it before anything is sent.
@@ -105,17 +114,15 @@ class Ledger:
         """For each edition of (note, platform): the newest entry of each part (a ``done`` one if any),
         editions oldest first."""
         out: dict[str, dict[int, Entry]] = {}
-        for entry in self.entries:
-            if entry.note == note and entry.platform == platform:
-                parts = out.setdefault(entry.edition, {})
-                if parts.get(entry.part, entry).event != "done" or entry.event == "done":
-                    parts[entry.part] = entry  # a post once made stays made, whatever a merge put after it
+        for entry in self.of(note, platform):
+            parts = out.setdefault(entry.edition, {})
+            if parts.get(entry.part, entry).event != "done" or entry.event == "done":
+                parts[entry.part] = entry  # a post once made stays made, whatever a merge put after it
         return out
 
     def progress(self, note: str, platform: str, edition: str) -> dict[int, dict[str, Any]]:
         """For each part of one edition: what its newest ``progress`` line says the server holds."""
-        return {e.part: e.extra for e in self.entries
-                if e.event == "progress" and (e.note, e.platform, e.edition) == (note, platform, edition)}
+        return {e.part: e.extra for e in self.of(note, platform) if e.event == "progress" and e.edition == edition}
 
     def record(self, event: str, part: Part, *, edition: str, receipt: Receipt | None = None, error: str = "",
                doubt: bool = False, extra: Mapping[str, Any] | None = None, source: str = "") -> Entry:
@@ -131,6 +138,8 @@ class Ledger:
     def append(self, entry: Entry) -> Entry:
         """Write one line and make it durable before returning."""
         self.entries.append(entry)
+        if self._index is not None:
+            self._index.setdefault((entry.note, entry.platform), []).append(entry)
         if not self.writable:
             return entry
         self.path.parent.mkdir(parents=True, exist_ok=True)

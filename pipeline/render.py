@@ -62,7 +62,8 @@ class TextForm:
             text = self.block(block, 0)
             if not text:
                 continue
-            refs = [s.number for s in d.walk(block) if isinstance(s, d.FootnoteRef)]
+            # (markdown-it makes a footnote reference only where its footnote is defined)
+            refs = [s.number for s in d.walk(block) if isinstance(s, d.FootnoteRef)] if doc.footnotes else []
             notes = [f"[{n}] " + "\n".join(self.block(b, 0) for b in doc.footnotes.get(n, ())) for n in refs]
             if notes:
                 text += "\n\n" + "\n".join(notes)
