@@ -55,6 +55,23 @@ def test_a_done_post_stays_done_whatever_a_merge_puts_after_it(tmp_path):
     assert Ledger(path).latest("posts/a.md", "bluesky") == {"e1": {0: done}}
 
 
+def test_what_a_run_appends_is_seen_by_its_next_question(tmp_path):
+    """The ledger answers from an index of (note, platform) built on the first question: lines appended
+    after it are in the next answer, and other notes' lines never are."""
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    other = Entry(event="done", note="posts/b.md", platform="bluesky", edition="e9", part=0, parts=1, at="x", id="9")
+    ledger.append(other)
+    assert ledger.latest("posts/a.md", "bluesky") == {}
+    intent, done = entry("intent"), entry("done", id="1")
+    ledger.append(intent)
+    assert ledger.latest("posts/a.md", "bluesky") == {"e1": {0: intent}}
+    ledger.append(done)
+    ledger.append(entry("progress", part=1, extra={"container": "c1"}))
+    assert ledger.latest("posts/a.md", "bluesky")["e1"][0] == done
+    assert ledger.progress("posts/a.md", "bluesky", "e1") == {1: {"container": "c1"}}
+    assert ledger.latest("posts/b.md", "bluesky") == {"e9": {0: other}}
+
+
 def test_a_dry_run_ledger_writes_nothing(tmp_path):
     path = tmp_path / "ledger.jsonl"
     ledger = Ledger(path, writable=False)
