@@ -125,8 +125,8 @@ def _words(platform: Platform) -> dict[str, Any]:
 class _Meter:
     """How fitting measures for one platform when every post will end with ``suffix`` (a thread's label).
 
-    A text's tally is what :meth:`Platform.tally` says of it (a word's is kept: words repeat), and
-    :meth:`within` tells whether a tally fits. ``exact``: a text's tally is the text itself and fitting is
+    A text's tally is what :meth:`Platform.tally` says of it (a ruler keeps each word's across notes:
+    words repeat), and :meth:`within` tells whether a tally fits. ``exact``: a text's tally is the text itself and fitting is
     the platform's ``fits`` of it, so each candidate is measured whole (the old way, for a platform whose
     tallies do not add up).
     """
