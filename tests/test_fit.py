@@ -624,3 +624,15 @@ def test_a_tally_that_does_not_add_up_costs_time_never_a_post_over_the_limit():
     posts = fit(draft, platform, where=NOTE).posts
     assert len(posts) > 1 and all(mastodon.platform.fits(p) for p in posts)
     assert posts == fit(draft, mastodon.platform, where=NOTE).posts  # measured whole, as Mastodon itself would
+
+
+def test_a_link_repeated_in_a_threads_thread_counts_each_time_it_appears():
+    """The README's word: Threads limits distinct links, fitting sums each appearance, so in a thread a post
+    that repeats a link ends early rather than late (a short note is measured whole, and stays one post)."""
+    threads = ALL["threads"]
+    repeated = " ".join(f"see https://example.com/a ({i})" for i in range(8))
+    assert fit(repeated, threads, where=NOTE).posts == (repeated,)  # one post: one distinct link
+    filler = "\n\n".join(" ".join(f"word{j} of paragraph {i}." for j in range(20)) for i in range(4))
+    posts = fit(f"{filler}\n\n{repeated}", threads, where=NOTE).posts
+    assert len(posts) > 1 and all(post.count("https://") <= 5 for post in posts)
+    assert sum(post.count("https://") for post in posts) == 8
