@@ -125,28 +125,24 @@ def _words(platform: Platform) -> dict[str, Any]:
 class _Meter:
     """How fitting measures for one platform when every post will end with ``suffix`` (a thread's label).
 
-    A text's tally is what :meth:`Platform.tally` says of it (a ruler keeps each word's across notes:
-    words repeat), and :meth:`within` tells whether a tally fits. ``exact``: a text's tally is the text itself and fitting is
-    the platform's ``fits`` of it, so each candidate is measured whole (the old way, for a platform whose
-    tallies do not add up).
+    :meth:`within` tells whether a tally (what :meth:`Platform.tally` says of a text; a ruler adds them
+    up) fits, and :meth:`fits` whether a text does. ``exact``: every text is measured whole by the
+    platform's ``fits`` (the fallback for a platform whose tallies do not add up); rulers then hold no tallies.
     """
 
     def __init__(self, platform: Platform, suffix: str = "", exact: bool = False):
         self.platform, self.suffix, self.exact = platform, suffix, exact
         self.extra = platform.tally(suffix) if suffix and not exact else None
 
-    def tally(self, text: str) -> Any:
-        return text if self.exact else self.platform.tally(text)
-
-    def within(self, tally: Any) -> bool:
-        if self.exact:
-            return self.platform.fits(tally + self.suffix)
+    def within(self, tally: tuple[int, ...]) -> bool:
         if self.extra:
             tally = tuple(map(add, tally, self.extra))
         return self.platform.within(tally)
 
     def fits(self, text: str) -> bool:
-        return self.within(self.tally(text))
+        if self.exact:
+            return self.platform.fits(text + self.suffix)
+        return self.within(self.platform.tally(text))
 
 
 class _Ruler:

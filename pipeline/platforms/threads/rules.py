@@ -44,9 +44,14 @@ def measure(text: str) -> int:
 
 def links(text: str) -> int:
     """How many distinct links the text carries, as Threads limits them."""
+    return len(set(_links(text)))
+
+
+def _links(text: str) -> list[str]:
+    """Every link in the text, in order, each time it appears (lowercased)."""
     if "." not in text:
-        return 0
-    return len({text[a:b].lower() for a, b in extract_urls(text)})
+        return []
+    return [text[a:b].lower() for a, b in extract_urls(text)]
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Threads(Platform):
     def tally(self, text: str) -> tuple[int, int]:
         """The length, and every link counted each time it appears (so a post that repeats a link may be
         split where Threads would take it whole: distinct links do not add up)."""
-        return measure(text), len(extract_urls(text)) if "." in text else 0
+        return measure(text), len(_links(text))
 
     def within(self, tally: tuple[int, ...]) -> bool:
         return 0 < tally[0] <= self.limit and tally[1] <= MAX_LINKS
