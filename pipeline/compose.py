@@ -87,13 +87,14 @@ def find(paths: Iterable[str | Path], *, follow_external: bool = False, exclude:
 
 
 def targets(note: Note, config: Config, chosen: tuple[str, ...] = (),
-            configured: dict[str, Platform] | None = None) -> list[Platform]:
+            configured: dict[str, Platform] | None = None, enabled: tuple[str, ...] | None = None) -> list[Platform]:
     """The configured platforms a note goes to: --platform, else its own list, else every enabled one.
 
     ``configured``: the platforms as ``config`` sets them, kept across notes (a note without settings
-    of its own for a platform gets that one).
+    of its own for a platform gets that one); ``enabled``: the names of the enabled ones, if known.
     """
-    names = chosen or note.settings.platforms or config.enabled(tuple(platforms.registry()))
+    names = chosen or note.settings.platforms or (enabled if enabled is not None else
+                                                  config.enabled(tuple(platforms.registry())))
     configured = {} if configured is None else configured
     out = []
     for name in names:
@@ -265,6 +266,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
     report = Report()
     results, problems = report.results, report.failures
     configured: dict[str, Platform] = {}
+    enabled = config.enabled(known)
     for path, vault in find(paths, follow_external=config.follow_external_symlinks, exclude=config.exclude,
                             notes=config.notes, templates=(config.templates,) if config.templates else (),
                             problems=problems, skipped=report.skipped):
@@ -275,7 +277,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
             problems.extend(exc.problems)
             continue
         try:
-            chosen_platforms = targets(note, config, chosen, configured)
+            chosen_platforms = targets(note, config, chosen, configured, enabled)
         except UsageError as exc:
             problems.append(Problem(str(path), note.lines.get("notecast"), str(exc)))
             continue

@@ -28,6 +28,9 @@ STATUSES = ("draft", "ready")
 # astronomically many, which notecast would copy into every request. Refused before they are built.
 MAX_VALUES = 10_000
 CLOSING = re.compile(r"^-{3,}[^\S\n]*$", re.M)  # the line that closes front matter
+YAML = frontmatter.YAMLHandler()  # python-frontmatter's splitting (its loading hides errors: see _load)
+KEY = re.compile(r"([^\s#:-][^:]*?)\s*:")  # a top-level front matter key, e.g. title:
+NESTED_KEY = re.compile(r"[ \t]+([^\s#:-][^:]*?)\s*:")  # a key nested in a block, e.g. notecast: status:
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 PRIORITIES = ("normal", "high")
 
@@ -73,7 +76,7 @@ def strip_zettel_id(title: str) -> str:
 
 def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] = ()) -> Note:
     """Read and validate one note; raise :class:`NoteError` with every problem found."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     text = _decode(path)
     meta, body, body_line, lines = _split(path, text)
     meta = {str(k).lower(): v for k, v in meta.items()}
@@ -154,8 +157,7 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     if closing is None:
         raise NoteError.at(path, lead + 1, "front matter is never closed",
                            "add a line with only --- after the last front matter line")
-    handler = frontmatter.YAMLHandler()
-    fm, _content = handler.split(rest)  # fm keeps the rest of the opening line: line k of fm is file line lead+1+k
+    fm, _content = YAML.split(rest)  # fm keeps the rest of the opening line: line k of fm is file line lead+1+k
     try:
         meta = _load(fm) if fm.strip() else {}
     except _TooMany as exc:
@@ -195,12 +197,12 @@ def _split(path: Path, text: str) -> tuple[dict, str, int, dict[str, int]]:
     parent = ""
     for number in range(lead + 2, closing + 1):
         line = all_lines[number - 1]
-        m = re.match(r"([^\s#:-][^:]*?)\s*:", line)
+        m = KEY.match(line)
         if m:
             parent = m.group(1).strip("'\" ").lower()
             key_lines.setdefault(parent, number)
             continue
-        m = re.match(r"[ \t]+([^\s#:-][^:]*?)\s*:", line)  # a key nested in a block: notecast.status
+        m = NESTED_KEY.match(line)  # a key nested in a block: notecast.status
         if m and parent:
             key_lines.setdefault(f"{parent}.{m.group(1).strip(chr(39) + chr(34) + ' ').lower()}", number)
     return meta, body, body_start, key_lines

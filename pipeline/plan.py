@@ -82,7 +82,9 @@ def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime, 
     sources = sources or {}
     publications = [_one(c, ledger, root, now, due_only, republish, language,
                          sources.get((c.note.path, c.platform.name), "")) for c in results]
-    if settled:
+    if settled and not publications:  # told in the order the notes were found
+        publications = list(settled)
+    elif settled:
         place = {key: i for i, key in enumerate(order)}
         publications = sorted([*publications, *settled], key=lambda p: place[(p.file.path, p.platform.name)])
     if queue and due_only:
@@ -107,31 +109,37 @@ def _parts(c: Composed, name: str, language: str | None, now: datetime, created:
 
 
 def settled(note: Note, platform: Platform, ledger: Ledger, *, root: Path, now: datetime, due_only: bool,
-            source: str) -> Publication | None:
+            fingerprint: str) -> Publication | None:
     """The publication when its state can be told without composing the note, else None.
 
     A note never sent that is a draft, or (``due_only``) not due yet, is told by its front matter.
-    A note whose every post was sent from the same ``source`` (its file, the settings and the
-    templates, kept in the ledger) is published. Anything else needs the posts to decide.
+    A note whose every post was sent from the same source (its file, the settings and the
+    templates, kept in the ledger: see :func:`source`) is published. Anything else needs the posts to decide.
     """
     name = note_name(note.path, root)
     editions = ledger.latest(name, platform.name)
     when = note.settings.publish_at
-    base = {"file": note, "platform": platform, "composed": None, "note": name, "parts": (), "when": when,
-            "source": source}
     if not editions:
         if note.settings.status != "ready":
-            return Publication(edition="", state="draft", reason=DRAFT, **base)
+            return Publication(note, platform, None, name, "", (), "draft", reason=DRAFT, when=when)
         if due_only and when and when > now:
-            return Publication(edition="", state="scheduled", reason=f"due {when.isoformat()}", **base)
+            return Publication(note, platform, None, name, "", (), "scheduled", reason=f"due {when.isoformat()}",
+                               when=when)
         return None
     current, entries = list(editions.items())[-1]
     count = {e.parts for e in entries.values()}
-    if source and len(count) == 1 and len(entries) == count.pop() and \
-            all(e.event == "done" and e.source == source for e in entries.values()):
+    made = source(fingerprint, note, platform)
+    if len(count) == 1 and len(entries) == count.pop() and \
+            all(e.event == "done" and e.source == made for e in entries.values()):
         done = {i: Receipt(e.id, e.url, e.extra) for i, e in sorted(entries.items())}
-        return Publication(edition=current, state="published", done=done, **base)
+        return Publication(note, platform, None, name, current, (), "published", done, when=when, source=made)
     return None
+
+
+def source(fingerprint: str, note: Note, platform: Platform) -> str:
+    """What one note's posts on one platform are made from, as a short hash: ``fingerprint`` (notecast,
+    its settings and templates) with the note's file and the platform."""
+    return hashlib.sha256(f"{fingerprint}\n{note.digest}\n{platform.name}".encode()).hexdigest()[:16]
 
 
 def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool, republish: bool,

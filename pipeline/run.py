@@ -23,7 +23,7 @@ from .config import Config
 from .errors import Problem, PublishError, Rejected, Unknown, UsageError
 from .ledger import Ledger
 from .notes import Note
-from .plan import Publication, plan, settled
+from .plan import Publication, plan, settled, source
 from .render import bundled
 from .platforms import Platform
 from .publisher import Part, Progress, Publisher, Receipt
@@ -134,8 +134,7 @@ def survey(paths, config: Config, clock: Clock, ledger: Ledger, *, chosen: tuple
         told: list[Publication] = []
 
         def needs(note: Note, platform: Platform) -> bool:
-            found = settled(note, platform, ledger, root=config.root, now=now, due_only=due_only,
-                            source=source(base, note, platform))
+            found = settled(note, platform, ledger, root=config.root, now=now, due_only=due_only, fingerprint=base)
             told.extend([found] if found else [])
             return found is None
 
@@ -168,11 +167,6 @@ def fingerprint(config: Config, paths) -> str:
         if key not in secret and key != "NOTECAST_NOW":
             digest.update(f"{key}={value}\n".encode())
     return digest.hexdigest()
-
-
-def source(fingerprint: str, note: Note, platform: Platform) -> str:
-    """What one note's posts on one platform are made from, as a short hash."""
-    return hashlib.sha256(f"{fingerprint}\n{note.digest}\n{platform.name}".encode()).hexdigest()[:16]
 
 
 def cards(results: list[Composed], config: Config, clock: Clock, *, save: bool = True) -> list[Composed]:

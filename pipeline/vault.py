@@ -48,7 +48,7 @@ class Vault:
         link back up ends, and a note is found at its own path first); a link that leads out of the
         vault is a problem and skipped unless ``follow_external``.
         """
-        notes: dict[Path, Path] = {}  # real file -> the path it was found at
+        notes: dict[str, Path] = {}  # real file -> the path it was found at
         skipped: Counter = Counter()
         visited: set[str] = set()
         pending = [self.root]
@@ -56,33 +56,38 @@ class Vault:
             top = pending.pop(0)
             if top != self.root and (os.path.realpath(top) in visited or self.outside(top, problems)):
                 continue
-            for folder, dirs, files in os.walk(top):
-                real = os.path.realpath(folder)
+            folders = [top]
+            while folders:
+                here = folders.pop()
+                real = os.path.realpath(here)
                 if real in visited:
-                    dirs[:] = []
                     continue
                 visited.add(real)
-                here = Path(folder)
-                kept = []
-                for name in sorted(dirs):
-                    reason = self.skipped_folder(here / name)
-                    if reason:
-                        skipped[reason] += _markdown_files(here / name)
-                    elif os.path.islink(here / name):
-                        pending.append(here / name)
-                    else:
-                        kept.append(name)
-                dirs[:] = kept
-                for name in sorted(files):
-                    found = here / name
-                    if not name.endswith(".md"):
-                        continue
-                    if self.excluded(found):
-                        skipped[EXCLUDED] += 1
-                    elif found.is_file():
-                        link = os.path.islink(found)  # a plain file in a walked folder is where its folder is
-                        if not (link and self.outside(found, problems)):
-                            notes.setdefault(found.resolve() if link else Path(real, name), found)
+                try:
+                    with os.scandir(here) as listing:
+                        entries = sorted(listing, key=lambda e: e.name)
+                except OSError:
+                    continue
+                inner = []
+                for entry in entries:
+                    if _is_dir(entry):  # a link to a folder too: walked after the real tree
+                        folder = here / entry.name
+                        reason = self.skipped_folder(folder)
+                        if reason:
+                            skipped[reason] += _markdown_files(folder)
+                        elif entry.is_symlink():
+                            pending.append(folder)
+                        else:
+                            inner.append(folder)
+                    elif entry.name.endswith(".md"):
+                        found = here / entry.name
+                        if self.excluded(found):
+                            skipped[EXCLUDED] += 1
+                        elif _is_file(entry):
+                            link = entry.is_symlink()  # a plain file in a walked folder is where its folder is
+                            if not (link and self.outside(found, problems)):
+                                notes.setdefault(str(found.resolve()) if link else os.path.join(real, entry.name), found)
+                folders.extend(reversed(inner))  # depth first, in name order, like os.walk
         return sorted(notes.values()), skipped
 
     def why_skipped(self, path: str | Path) -> str:
@@ -157,6 +162,20 @@ class Vault:
         for paths in index.values():
             paths.sort(key=lambda p: (len(p.parts), len(p.as_posix()), p.as_posix()))
         return index
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _markdown_files(folder: Path) -> int:
