@@ -117,9 +117,12 @@ def emit(text: str, *, err: bool = False) -> None:
 
 def _setup(args):
     """The configuration and the clock of a command (and the secrets every output must hide)."""
+    import gc
+
     from . import clock, config, platforms, secrets
 
     found = platforms.registry()
+    gc.freeze()  # what is loaded by now lives as long as the command: full collections need not walk it
     for name in secrets.watch(name for p in found.values() for name in p.secret_settings):
         emit(f"warning: {name} has spaces or a line break around it; notecast removed them, but fix the "
              "secret where you set it (e.g. paste it again without the newline)", err=True)

@@ -192,7 +192,7 @@ def card_link(note: Note, doc: document.Document, platform: Platform, texts: lis
     if not platform.cards or wanted is False:
         return None, ()
     url = wanted if isinstance(wanted, str) else next(
-        (s.url for s in document.walk(doc) if isinstance(s, document.Link)
+        (s.url for s in doc.nodes if isinstance(s, document.Link)
          and s.url.lower().startswith(("http://", "https://"))), None)
     if url is None:
         return None, ()
@@ -245,7 +245,7 @@ class Report:
     failures: list[Problem] = field(default_factory=list)
     findings: list[Problem] = field(default_factory=list)
     notes: int = 0  # how many notes were looked at, good or bad
-    order: list[tuple[Path, str]] = field(default_factory=list)  # (note, platform) as found, composed or not
+    order: list[tuple[Path, tuple[str, ...]]] = field(default_factory=list)  # each note and its platforms as found
     skipped: Counter = field(default_factory=Counter)  # .md files left out of the folders read, by reason
 
     def blocks(self, note: Note, platform: Platform) -> list[Problem]:
@@ -281,7 +281,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
         except UsageError as exc:
             problems.append(Problem(str(path), note.lines.get("notecast"), str(exc)))
             continue
-        report.order.extend((note.path, p.name) for p in chosen_platforms)
+        report.order.append((note.path, tuple(p.name for p in chosen_platforms)))
         if needs is not None:
             chosen_platforms = [p for p in chosen_platforms if needs(note, p)]
             if not chosen_platforms:

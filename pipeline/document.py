@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Union
 
 from markdown_it import MarkdownIt
@@ -179,29 +179,32 @@ class Document:
     footnotes: dict[int, tuple[Block, ...]] = field(default_factory=dict)
     anchors: dict[str, Block] = field(default_factory=dict)  # ^block-id -> the paragraph or list item it ends
 
+    @cached_property
+    def nodes(self) -> tuple:
+        """Every block and span, as :func:`walk` yields them: listed once, asked for by every reader of the note."""
+        return tuple(walk(self))
+
     @property
     def images(self) -> tuple[Image, ...]:
         """Every image in reading order."""
-        return tuple(span for span in walk(self) if isinstance(span, Image))
+        return tuple(node for node in self.nodes if isinstance(node, Image))
+
+
+CHILDREN = ("spans", "children", "blocks", "items")
 
 
 def walk(node):
     """Yield every block and span under ``node`` (a Document, block or span), depth first."""
     if isinstance(node, Document):
-        for block in node.blocks:
-            yield from walk(block)
-        for blocks in node.footnotes.values():
-            for block in blocks:
-                yield from walk(block)
-        return
-    yield node
-    for name in ("spans", "children", "blocks", "items"):
-        for child in getattr(node, name, ()):
-            yield from walk(child)
-    for row in getattr(node, "rows", ()):
-        for cell in row:
-            for span in cell:
-                yield from walk(span)
+        stack = [*(b for blocks in reversed(node.footnotes.values()) for b in reversed(blocks)), *reversed(node.blocks)]
+    else:
+        stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        below = [child for name in CHILDREN for child in getattr(node, name, ())]
+        below.extend(span for row in getattr(node, "rows", ()) for cell in row for span in cell)
+        stack.extend(reversed(below))
 
 
 # ---- parsing ------------------------------------------------------------------

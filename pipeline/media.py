@@ -10,7 +10,7 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import unquote
 
-from .document import Attachment, Document, walk
+from .document import Attachment, Document
 from .errors import Problem, Rejected
 from .notes import Note
 from .richtext import clean
@@ -125,7 +125,7 @@ def gather(note: Note, doc: Document, vault: Vault, *,
     ``follow_external`` allows an image whose symbolic link leads out of the vault."""
     media, problems = [], []
     root = vault.root.resolve()
-    for span in walk(doc):
+    for span in doc.nodes:
         if isinstance(span, Attachment):
             problems.append(Problem(str(note.path), span.line,
                                     f"{span.kind} {span.src} is not posted (only images are); its name stands in the text",

@@ -49,6 +49,9 @@ class Settings:
     card: str | bool | None = None  # a URL to show as the link card, False for none, None: the first link
 
 
+NO_SETTINGS = Settings()  # a note without a notecast: block (most notes of a vault share it)
+
+
 @dataclass(frozen=True)
 class Note:
     """A note as read from disk: front matter (keys lower-cased) and body."""
@@ -314,7 +317,7 @@ def _tags(value: Any, problem) -> tuple[str, ...]:
 
 def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Settings:
     if block is None:
-        return Settings()
+        return NO_SETTINGS
     if not isinstance(block, dict):
         problem("notecast", "notecast: must be a set of keys", "write e.g. notecast: {status: ready}")
         return Settings()

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from itertools import islice
+from types import MappingProxyType
 from pathlib import Path
+from typing import Mapping
 
 from .compose import Composed
 from .ledger import Entry, Ledger
@@ -20,6 +22,7 @@ from .platforms import Platform
 from .publisher import Part, Receipt
 from .queue import Queue, ordinal, rank
 
+NOTHING: Mapping = MappingProxyType({})  # no post done yet: one empty mapping shared (a vault has many drafts)
 STATES = ("draft", "scheduled", "queued", "due", "partial", "published", "failed", "unknown", "edited")
 STARTED = ("partial", "failed", "unknown")  # a thread under way: the queue waits for it
 DRAFT = "status is draft; set notecast.status: ready to publish"
@@ -39,7 +42,7 @@ class Publication:
     edition: str
     parts: tuple[Part, ...]
     state: str
-    done: dict[int, Receipt] = field(default_factory=dict)
+    done: Mapping[int, Receipt] = field(default_factory=lambda: NOTHING)
     pending: tuple[int, ...] = ()  # part indexes still to send, in order
     interrupted: tuple[int, ...] = ()  # parts with an intent and no result: recover before sending
     reason: str = ""  # why it is failed / unknown / edited / scheduled / queued
@@ -76,7 +79,7 @@ def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime, 
     """Every (note, platform) with its state at ``now``; publishers act on the actionable ones.
 
     ``settled`` are the publications already told without composing (:func:`settled`), merged in
-    ``order`` (each (note path, platform name) as the notes were found); ``sources`` gives each its source.
+    ``order`` (each note's path and its platforms' names, as the notes were found); ``sources`` gives each its source.
     With a ``queue``, a schedule run (``due_only``) sends ready notes without ``publish_at`` only
     as the slots allow; the others are ``queued``."""
     sources = sources or {}
@@ -85,7 +88,7 @@ def plan(results: list[Composed], ledger: Ledger, *, root: Path, now: datetime, 
     if settled and not publications:  # told in the order the notes were found
         publications = list(settled)
     elif settled:
-        place = {key: i for i, key in enumerate(order)}
+        place = {(path, name): i for i, (path, names) in enumerate(order) for name in names}
         publications = sorted([*publications, *settled], key=lambda p: place[(p.file.path, p.platform.name)])
     if queue and due_only:
         publications = _line_up(publications, ledger, queue, now)
@@ -156,7 +159,7 @@ def _one(c: Composed, ledger: Ledger, root: Path, now: datetime, due_only: bool,
     when = settings.publish_at
 
     def make(state: str, reason: str = "", pending=(), interrupted=(), done=None) -> Publication:
-        return Publication(c.note, c.platform, c, name, current, parts, state, done or {}, tuple(pending),
+        return Publication(c.note, c.platform, c, name, current, parts, state, done or NOTHING, tuple(pending),
                            tuple(interrupted), reason, when, source=source)
 
     old = [e for ed, es in editions.items() if ed != current for e in es.values()

@@ -198,7 +198,7 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
                        link=lambda label, target: platform.link(label, target))
     names = template_names(note, platform)
     try:
-        template = env.select_template(names)
+        template = _template(env, folders, names)
     except jinja2.TemplatesNotFound:
         line = note.lines.get("notecast.template") or note.lines.get("notecast")
         raise NoteError.at(note.path, line, f"no template {' or '.join(names)}",
@@ -207,6 +207,24 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
         raise _syntax(exc) from None
     text = _run(template, context)
     return Draft(note, platform, clean_draft(text), media, tuple(warnings), url)
+
+
+_CHOSEN: dict[tuple[tuple[Path, ...], tuple[str, ...]], str] = {}  # (folders, names looked for) -> the name found
+
+
+def _template(env, folders: tuple[Path, ...], names: list[str]):
+    """The first template of ``names`` in ``folders``. Which name that is, is remembered: a name that is
+    not there costs a search of every folder, each time. The template itself is Jinja's (reloaded when its
+    file changes)."""
+    key = (folders, tuple(names))
+    if key in _CHOSEN:
+        try:
+            return env.get_template(_CHOSEN[key])
+        except jinja2.TemplateNotFound:  # deleted since: look again
+            del _CHOSEN[key]
+    template = env.select_template(names)
+    _CHOSEN[key] = template.name
+    return template
 
 
 def _run(template, context: dict) -> str:

@@ -88,7 +88,7 @@ def _inside(block: d.Block, platform: str, known: frozenset[str], counts: dict) 
 def findings(path: str, doc: d.Document, known: frozenset[str], ordinary: frozenset[str]) -> list[Problem]:
     """Platform callouts that name no known platform (a typo makes them show everywhere), with the closest name."""
     out = []
-    for block in d.walk(doc):
+    for block in doc.nodes:
         if not isinstance(block, d.Callout) or block.kind in ordinary or scope(block.kind, known):
             continue
         for name in (n.strip().removeprefix("not-") for n in block.kind.split(",")):

@@ -32,21 +32,30 @@ VERSION_HINT = ("set NOTECAST_LINKEDIN_VERSION (or version in [platforms.linkedi
                 "LinkedIn lists its versions at https://learn.microsoft.com/en-us/linkedin/marketing/versioning")
 
 
+ESCAPED = str.maketrans({c: "\\" + c for c in "\\|{}@[]()<>#*_~"})  # each reserved character, escaped
+
+
 def escape(text: str) -> str:
     """Escape every reserved character except the ``#`` of a live hashtag."""
     out, pos = [], 0
     for match in LIVE_HASHTAG.finditer(text):
-        out.append(RESERVED.sub(r"\\\g<0>", text[pos:match.start()]))
-        out.append("#" + RESERVED.sub(r"\\\g<0>", match.group(0)[1:]))
+        out.append(text[pos:match.start()].translate(ESCAPED))
+        out.append("#" + match.group(0)[1:].translate(ESCAPED))
         pos = match.end()
-    out.append(RESERVED.sub(r"\\\g<0>", text[pos:]))
+    out.append(text[pos:].translate(ESCAPED))
     return "".join(out)
+
+
+def measure(text: str) -> int:
+    """The escaped text's length in UTF-16 code units: each reserved character but a live hashtag's ``#``
+    takes a backslash more."""
+    return utf16_units(text) + len(RESERVED.findall(text)) - len(LIVE_HASHTAG.findall(text))
 
 
 @dataclass(frozen=True)
 class LinkedIn(Platform):
     def measure(self, text: str) -> int:
-        return utf16_units(escape(text))
+        return measure(text)
 
     def escape(self, text: str) -> str:
         return escape(text)
