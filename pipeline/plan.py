@@ -58,15 +58,23 @@ class Publication:
 @lru_cache(maxsize=65536)  # asked for every platform of every note
 def note_name(path: Path, root: Path) -> str:
     """The note's path relative to the project root, as the ledger records it."""
-    real, base = os.path.realpath(path), _real(root)
+    real, base = _real_file(path), _real(root)
     if real.startswith(base.rstrip(os.sep) + os.sep):
         return Path(os.path.relpath(real, base)).as_posix()
     return path.as_posix()
 
 
-@lru_cache(maxsize=8)
-def _real(root: Path) -> str:
-    return os.path.realpath(root)
+@lru_cache(maxsize=1024)
+def _real(folder: str | Path) -> str:
+    return os.path.realpath(folder)
+
+
+def _real_file(path: Path) -> str:
+    """``os.path.realpath(path)``, with the real path of its folder found once for all the notes in it."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(_real(folder), name)
 
 
 def edition(parts: tuple[Part, ...]) -> str:
@@ -111,15 +119,15 @@ def _parts(c: Composed, name: str, language: str | None, now: datetime, created:
     return tuple(parts)
 
 
-def settled(note: Note, platform: Platform, ledger: Ledger, *, root: Path, now: datetime, due_only: bool,
+def settled(note: Note, platform: Platform, ledger: Ledger, *, name: str, now: datetime, due_only: bool,
             fingerprint: str) -> Publication | None:
     """The publication when its state can be told without composing the note, else None.
 
     A note never sent that is a draft, or (``due_only``) not due yet, is told by its front matter.
     A note whose every post was sent from the same source (its file, the settings and the
     templates, kept in the ledger: see :func:`source`) is published. Anything else needs the posts to decide.
+    ``name`` is the ledger's name for the note (:func:`note_name`).
     """
-    name = note_name(note.path, root)
     editions = ledger.latest(name, platform.name)
     when = note.settings.publish_at
     if not editions:

@@ -23,7 +23,7 @@ from .config import Config
 from .errors import Problem, PublishError, Rejected, Unknown, UsageError
 from .ledger import Ledger
 from .notes import Note
-from .plan import Publication, plan, settled, source
+from .plan import Publication, note_name, plan, settled, source
 from .render import bundled
 from .platforms import Platform
 from .publisher import Part, Progress, Publisher, Receipt
@@ -133,8 +133,12 @@ def survey(paths, config: Config, clock: Clock, ledger: Ledger, *, chosen: tuple
     def planned(config: Config) -> tuple[Report, list[Publication]]:
         told: list[Publication] = []
 
+        named: list = [None, ""]  # the last note asked about, and its name in the ledger (asked once per platform)
+
         def needs(note: Note, platform: Platform) -> bool:
-            found = settled(note, platform, ledger, root=config.root, now=now, due_only=due_only, fingerprint=base)
+            if named[0] is not note:
+                named[:] = note, note_name(note.path, config.root)
+            found = settled(note, platform, ledger, name=named[1], now=now, due_only=due_only, fingerprint=base)
             told.extend([found] if found else [])
             return found is None
 

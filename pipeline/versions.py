@@ -51,6 +51,8 @@ class Version:
 
 def select(doc: d.Document, platform: str, known: frozenset[str]) -> Version:
     """The note's body as ``platform`` gets it: platform callouts opened in place or dropped."""
+    if not any(isinstance(node, d.Callout) and scope(node.kind, known) for node in doc.nodes):
+        return Version(doc, "body")  # no platform callout: every platform gets the body as it is
     counts = {"kept": 0}
     blocks = _blocks(doc.blocks, platform, known, counts)
     if not counts["kept"] and len(blocks) == len(doc.blocks):

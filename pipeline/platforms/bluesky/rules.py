@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -73,15 +74,22 @@ def _facet(shown: str, a: int, b: int, feature: dict[str, Any]) -> dict[str, Any
     return {"index": {"byteStart": start, "byteEnd": start + utf8_bytes(shown[a:b])}, "features": [feature]}
 
 
+# A finished post is measured twice, once by fitting (does it fit?) and once for its shown length: the
+# second time is remembered.
+@lru_cache(maxsize=512)
+def _counts(text: str) -> tuple[int, int]:
+    shown = richtext.shown(text)
+    return grapheme_count(shown), utf8_bytes(shown)
+
+
 @dataclass(frozen=True)
 class Bluesky(Platform):
     def measure(self, text: str) -> int:
-        return grapheme_count(richtext.shown(text))
+        return _counts(text)[0]
 
     def tally(self, text: str) -> tuple[int, int]:
         """Grapheme clusters and UTF-8 bytes of the shown text (a marked link never holds a break)."""
-        shown = richtext.shown(text)
-        return grapheme_count(shown), utf8_bytes(shown)
+        return _counts(text)
 
     def within(self, tally: tuple[int, ...]) -> bool:
         return 0 < tally[0] <= self.limit and tally[1] <= MAX_BYTES

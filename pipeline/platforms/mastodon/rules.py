@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -32,6 +33,13 @@ def urls(text: str) -> list[tuple[int, int]]:
 
 
 def measure(text: str, spoiler: str = "") -> int:
+    return grapheme_count(spoiler) + _count(text)
+
+
+# A finished post is measured twice, once by fitting (does it fit?) and once for its shown length: the
+# second time is remembered.
+@lru_cache(maxsize=512)
+def _count(text: str) -> int:
     spans = urls(text)
     if spans:
         parts, pos = [], 0
@@ -41,7 +49,7 @@ def measure(text: str, spoiler: str = "") -> int:
         text = "".join(parts) + text[pos:]
     if "@" in text:
         text = REMOTE_MENTION.sub(_counted_mention, text)
-    return grapheme_count(spoiler) + grapheme_count(text)
+    return grapheme_count(text)
 
 
 def _counted_mention(match: re.Match) -> str:

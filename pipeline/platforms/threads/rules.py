@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Mapping
 
 import regex
@@ -35,6 +36,9 @@ MAX_LINKS = 5
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]")
 
 
+# A finished post is measured twice, once by fitting (does it fit?) and once for its shown length: the
+# second time is remembered.
+@lru_cache(maxsize=512)
 def measure(text: str) -> int:
     """The length Threads counts: each emoji cluster its UTF-8 bytes, other text its UTF-16 units."""
     if text.isascii():

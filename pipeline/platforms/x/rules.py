@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ...errors import UsageError
@@ -26,6 +27,9 @@ PRICE_POST_WITH_LINK = 0.200  # USD, "Content: Create (with URL)", read 2026-11-
 PRICE_ALT_TEXT = 0.005  # USD, "Media Metadata", read 2026-11-29
 INVALID = "\ufffe\ufeff\uffff"  # twitter-text's invalid characters: a post holding one is refused
 PRICES = ("price_post", "price_post_with_link", "price_alt_text")  # the settings configure reads
+# A finished post is measured twice, once by fitting (does it fit?) and once for its shown length: the
+# second time is remembered.
+_weight = lru_cache(maxsize=512)(weighted_length)
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,11 @@ class X(Platform):
     price_alt_text: float = PRICE_ALT_TEXT
 
     def measure(self, text: str) -> int:
-        return weighted_length(text)
+        return _weight(text)
 
     def tally(self, text: str) -> tuple[int, int]:
         """The weight, and how many characters twitter-text refuses (URLs and emoji never hold whitespace)."""
-        return weighted_length(text), sum(text.count(c) for c in INVALID) if not text.isascii() else 0
+        return _weight(text), sum(text.count(c) for c in INVALID) if not text.isascii() else 0
 
     def within(self, tally: tuple[int, ...]) -> bool:
         return 0 < tally[0] <= self.limit and not tally[1]
