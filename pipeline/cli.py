@@ -84,8 +84,15 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
+def command() -> int:
+    """The ``notecast`` command (and ``python -m pipeline``): :func:`main`, in a process of its own."""
+    return main(own_process=True)
+
+
+def main(argv: list[str] | None = None, *, own_process: bool = False) -> int:
+    """Run the command line ``argv``; ``own_process``: the process ends with it (see :func:`settle_memory`)."""
     args = parser().parse_args(argv)
+    args.own_process = own_process
     if not args.command:
         parser().print_help()
         return 2
@@ -115,14 +122,27 @@ def emit(text: str, *, err: bool = False) -> None:
     stream.write(redact(text) + ("\n" if not text.endswith("\n") else ""))
 
 
-def _setup(args):
-    """The configuration and the clock of a command (and the secrets every output must hide)."""
+def settle_memory() -> None:
+    """Tune Python's garbage collector for one command, once it has loaded what it needs.
+
+    A command keeps each note it read (and each note's publications) until it ends, and Python's full
+    collections walk every object kept: on 50,000 notes they took a quarter of the scheduled run. What is
+    loaded by now lives as long as the command, so it is frozen out of collections; and young objects are
+    collected every 10,000 allocations instead of 700, so the kept ones rarely reach a full collection.
+    """
     import gc
 
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
+def _setup(args):
+    """The configuration and the clock of a command (and the secrets every output must hide)."""
     from . import clock, config, platforms, secrets
 
     found = platforms.registry()
-    gc.freeze()  # what is loaded by now lives as long as the command: full collections need not walk it
+    if args.own_process:
+        settle_memory()
     for name in secrets.watch(name for p in found.values() for name in p.secret_settings):
         emit(f"warning: {name} has spaces or a line break around it; notecast removed them, but fix the "
              "secret where you set it (e.g. paste it again without the newline)", err=True)

@@ -55,7 +55,7 @@ class Publication:
         return self.state in ("due", "partial", "failed", "unknown") and bool(self.pending)
 
 
-@lru_cache(maxsize=65536)  # asked for every platform of every note
+@lru_cache(maxsize=256)  # asked for every platform of a note in turn
 def note_name(path: Path, root: Path) -> str:
     """The note's path relative to the project root, as the ledger records it."""
     real, base = _real_file(path), _real(root)

@@ -68,6 +68,20 @@ def test_console_script_version():
     assert done.returncode == 0 and done.stdout.startswith("notecast ")
 
 
+def test_the_command_tunes_the_garbage_collector_and_a_caller_of_main_keeps_its_own():
+    """``notecast`` freezes what it loaded and collects young objects every 10,000 allocations (a vault's notes
+    are kept to the end of the command); ``main()`` called in a process that goes on (tests, a script) leaves
+    the collector alone."""
+    probe = ("import gc, sys; from pipeline import cli; sys.argv = ['notecast', 'status', 'posts']; "
+             "{call}; print(gc.get_threshold()[0], gc.get_freeze_count() > 0)")
+    command = subprocess.run([sys.executable, "-c", probe.format(call="cli.command()")], cwd=ROOT, env=env(),
+                             capture_output=True, text=True, timeout=60)
+    assert command.stdout.split()[-2:] == ["10000", "True"], command.stderr
+    caller = subprocess.run([sys.executable, "-c", probe.format(call="cli.main(sys.argv[1:])")], cwd=ROOT,
+                            env=env(), capture_output=True, text=True, timeout=60)
+    assert caller.stdout.split()[-2:] == ["700", "False"], caller.stderr
+
+
 @pytest.mark.parametrize("args", [["--version"], ["--help"]])
 def test_version_and_help_import_neither_requests_nor_jinja2(args):
     done = notecast(*args, python_args=("-X", "importtime"))

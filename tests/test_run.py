@@ -149,3 +149,22 @@ def test_a_publisher_that_never_finishes_is_stopped(tmp_path):
     part = Part("posts/a.md", "echo", 0, 1, "Hello", created=datetime(2026, 11, 28, tzinfo=timezone.utc))
     with pytest.raises(Rejected, match="not done after 4 steps"):
         run._complete(part, Endless(), Ledger(tmp_path / "ledger.jsonl"), "e1", None, None)
+
+
+def test_a_notes_name_in_the_ledger_is_its_real_path_however_it_is_reached(tmp_path, monkeypatch):
+    """The scheduled run finds each folder's real path once; a note reached through a linked folder, a link to
+    the file itself, or a relative path is still recorded under its real path from the project root."""
+    from pipeline.plan import note_name
+
+    (tmp_path / "notes").mkdir()
+    real = tmp_path / "notes" / "a.md"
+    real.write_text("---\ntitle: a\n---\nbody\n", encoding="utf-8")
+    (tmp_path / "linked").symlink_to("notes")
+    (tmp_path / "b.md").symlink_to("notes/a.md")
+    assert note_name(real, tmp_path) == "notes/a.md"
+    assert note_name(tmp_path / "linked" / "a.md", tmp_path) == "notes/a.md"
+    assert note_name(tmp_path / "b.md", tmp_path) == "notes/a.md"
+    monkeypatch.chdir(tmp_path / "linked")
+    assert note_name(pathlib.Path("a.md"), tmp_path) == "notes/a.md"
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.md"
+    assert note_name(outside, tmp_path) == outside.as_posix()
