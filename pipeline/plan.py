@@ -58,9 +58,9 @@ class Publication:
 @lru_cache(maxsize=256)  # asked for every platform of a note in turn
 def note_name(path: Path, root: Path) -> str:
     """The note's path relative to the project root, as the ledger records it."""
-    real, base = _real_file(path), _real(root)
-    if real.startswith(base.rstrip(os.sep) + os.sep):
-        return Path(os.path.relpath(real, base)).as_posix()
+    real, inside = _real_file(path), _real(root).rstrip(os.sep) + os.sep
+    if real.startswith(inside):  # both real paths: what follows the root's is the relative path
+        return real[len(inside):].replace(os.sep, "/")
     return path.as_posix()
 
 
