@@ -320,7 +320,7 @@ def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Setti
         return NO_SETTINGS
     if not isinstance(block, dict):
         problem("notecast", "notecast: must be a set of keys", "write e.g. notecast: {status: ready}")
-        return Settings()
+        return NO_SETTINGS
     block = {str(k).lower(): v for k, v in block.items()}
     known = set(platforms)
     for key in block:

@@ -19,7 +19,9 @@ from .. import Platform
 
 FOLD_CHARS = 210  # where "…see more" folds a post: a planning figure, not a documented rule
 FOLD_LINES = 3
-RESERVED = re.compile(r"[\\|{}@\[\]()<>#*_~]")
+RESERVED_CHARACTERS = "\\|{}@[]()<>#*_~"
+RESERVED = re.compile(f"[{re.escape(RESERVED_CHARACTERS)}]")
+ESCAPED = str.maketrans({c: "\\" + c for c in RESERVED_CHARACTERS})  # each reserved character, escaped
 LIVE_HASHTAG = re.compile(r"(?:(?<=\s)|^)#[^\W_][\w]*", re.M)
 AUTHOR = re.compile(r"urn:li:(person|organization):[^\s/]+")
 VERSION = re.compile(r"(20\d\d)(0[1-9]|1[0-2])")  # LinkedIn-Version: YYYYMM
@@ -30,9 +32,6 @@ VERSION_RETIRED = 12  # months
 VERSION_WARN = 10  # months: time to move to a newer version
 VERSION_HINT = ("set NOTECAST_LINKEDIN_VERSION (or version in [platforms.linkedin]) to a recent month as YYYYMM; "
                 "LinkedIn lists its versions at https://learn.microsoft.com/en-us/linkedin/marketing/versioning")
-
-
-ESCAPED = str.maketrans({c: "\\" + c for c in "\\|{}@[]()<>#*_~"})  # each reserved character, escaped
 
 
 def escape(text: str) -> str:
