@@ -53,8 +53,9 @@ class Composed:
 
 def find(paths: Iterable[str | Path], *, follow_external: bool = False, exclude: Iterable[str] = (),
          notes: Path | None = None, templates: Iterable[Path] = (), problems: list[Problem] | None = None,
-         skipped: Counter | None = None) -> Iterator[tuple[Path, Vault]]:
-    """Each Markdown note under ``paths`` as (note, its vault); folders skip what :class:`Vault` skips.
+         skipped: Counter | None = None) -> Iterator[tuple[Path, str, Vault]]:
+    """Each Markdown note under ``paths`` as (note, its real path, its vault); folders skip what
+    :class:`Vault` skips.
 
     A note given by name is never skipped; one that is a symbolic link out of its folder is, with
     a problem in ``problems``, unless ``follow_external``. ``skipped`` counts the ``.md`` files
@@ -76,12 +77,12 @@ def find(paths: Iterable[str | Path], *, follow_external: bool = False, exclude:
             if vault_of(path.parent).outside(path, problems):
                 continue
             inside = notes is not None and os.path.abspath(path).startswith(os.path.join(os.path.abspath(notes), ""))
-            yield path, vault_of(notes if inside else path.parent)  # names in it resolve across the notes folder
+            yield path, os.path.realpath(path), vault_of(notes if inside else path.parent)  # names in it resolve across the notes folder
         elif path.is_dir():
             vault = vault_of(path)
             found, left = vault.notes(problems)
             skipped.update(left)
-            yield from ((note, vault) for note in found)
+            yield from ((note, real, vault) for note, real in found)
         else:
             raise UsageError(f"{raw}: error: no such file or folder; give a note or a folder of notes")
 
@@ -255,11 +256,12 @@ class Report:
 
 
 def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, ...] = (),
-                needs: Callable[[Note, Platform], bool] | None = None) -> Report:
+                needs: Callable[[Note, list[Platform]], list[Platform]] | None = None) -> Report:
     """Everything the notes under ``paths`` become, and every problem found on the way.
 
-    With ``needs``, a (note, platform) it says no to is not composed (the caller knows its state), and a
-    note no platform needs is not parsed at all: a scheduled run reads front matter only."""
+    With ``needs``, a note is composed only for the platforms ``needs(note, its platforms)`` returns (the
+    caller knows the others' state), and a note it returns none for is not parsed at all: a scheduled run
+    reads front matter only."""
     known = tuple(platforms.registry())
     for name in chosen:  # an unknown --platform is bad usage (exit 2), not a problem of each note
         platforms.get(name)
@@ -267,12 +269,12 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
     results, problems = report.results, report.failures
     configured: dict[str, Platform] = {}
     enabled = config.enabled(known)
-    for path, vault in find(paths, follow_external=config.follow_external_symlinks, exclude=config.exclude,
+    for path, real, vault in find(paths, follow_external=config.follow_external_symlinks, exclude=config.exclude,
                             notes=config.notes, templates=(config.templates,) if config.templates else (),
                             problems=problems, skipped=report.skipped):
         report.notes += 1
         try:
-            note = read(path, timezone=config.timezone, platforms=known)
+            note = read(path, timezone=config.timezone, platforms=known, real=real)
         except NoteError as exc:
             problems.extend(exc.problems)
             continue
@@ -283,7 +285,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
             continue
         report.order.append((note.path, tuple(p.name for p in chosen_platforms)))
         if needs is not None:
-            chosen_platforms = [p for p in chosen_platforms if needs(note, p)]
+            chosen_platforms = needs(note, chosen_platforms)
             if not chosen_platforms:
                 continue
         doc, embedded = transclude.resolve(document.parse(note.body, note.body_line), path, vault,

@@ -9,6 +9,7 @@ naming the file and line.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -66,6 +67,7 @@ class Note:
     settings: Settings
     lines: Mapping[str, int] = field(default_factory=dict)  # front matter key -> file line
     digest: str = ""  # sha256 of the file's text: with the settings and templates, it tells an unchanged note
+    real: str = ""  # the file's real path (links resolved): the ledger names the note by it
 
     @property
     def slug(self) -> str:
@@ -77,8 +79,10 @@ def strip_zettel_id(title: str) -> str:
     return ZETTEL_ID.sub("", title, count=1).strip()
 
 
-def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] = ()) -> Note:
-    """Read and validate one note; raise :class:`NoteError` with every problem found."""
+def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] = (), real: str = "") -> Note:
+    """Read and validate one note; raise :class:`NoteError` with every problem found.
+
+    ``real``: the file's real path, where the caller knows it (a vault's walk does); else it is found."""
     path = path if isinstance(path, Path) else Path(path)
     text = _decode(path)
     meta, body, body_line, lines = _split(path, text)
@@ -114,7 +118,8 @@ def read(path: str | Path, *, timezone: str = "UTC", platforms: tuple[str, ...] 
     if problems:
         raise NoteError(*problems)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    return Note(path, meta, body, body_line, title or path.stem, note_date, tags, settings, lines, digest)
+    return Note(path, meta, body, body_line, title or path.stem, note_date, tags, settings, lines, digest,
+                real or os.path.realpath(path))
 
 
 def body(path: str | Path) -> tuple[str, int]:
@@ -312,7 +317,7 @@ def _tags(value: Any, problem) -> tuple[str, ...]:
         problem(f"tags must be a list or a comma-separated string, not {type(value).__name__}",
                 "write e.g. tags: [career, data-science]")
         return ()
-    return tuple(t.strip().lstrip("#") for t in items if t.strip().lstrip("#"))
+    return tuple(tag for tag in (t.strip().lstrip("#") for t in items) if tag)
 
 
 def _settings(block: Any, tz: str, platforms: tuple[str, ...], problem) -> Settings:

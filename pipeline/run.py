@@ -47,7 +47,7 @@ class Survey:
     config: Config
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Outcome:
     """What one publication became in a publish run."""
 
@@ -59,6 +59,13 @@ class Outcome:
     requests: tuple[Recorded, ...] = ()  # dry run: every request, as it would be sent
     cost: float | None = None  # dry run: what sending it would cost in US dollars (pay-per-use platforms only)
     warnings: tuple[str, ...] = ()  # e.g. a link card that could not be made
+
+    def __init__(self, publication: Publication, summary: str, ok: bool = True, acted: bool = False,
+                 notice: str = "", requests: tuple[Recorded, ...] = (), cost: float | None = None,
+                 warnings: tuple[str, ...] = ()):
+        # one for each note and platform of a run, set in one step (see Publication.__init__)
+        vars(self).update(publication=publication, summary=summary, ok=ok, acted=acted, notice=notice,
+                          requests=requests, cost=cost, warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -133,14 +140,17 @@ def survey(paths, config: Config, clock: Clock, ledger: Ledger, *, chosen: tuple
     def planned(config: Config) -> tuple[Report, list[Publication]]:
         told: list[Publication] = []
 
-        named: list = [None, ""]  # the last note asked about, and its name in the ledger (asked once per platform)
-
-        def needs(note: Note, platform: Platform) -> bool:
-            if named[0] is not note:
-                named[:] = note, note_name(note.path, config.root)
-            found = settled(note, platform, ledger, name=named[1], now=now, due_only=due_only, fingerprint=base)
-            told.extend([found] if found else [])
-            return found is None
+        def needs(note: Note, chosen: list[Platform]) -> list[Platform]:
+            """The platforms whose state the note's front matter and the ledger do not tell (``told``)."""
+            name = note_name(note, config.root)
+            left = []
+            for platform in chosen:
+                found = settled(note, platform, ledger, name=name, now=now, due_only=due_only, fingerprint=base)
+                if found is None:
+                    left.append(platform)
+                else:
+                    told.append(found)
+            return left
 
         report = compose_all(paths, config, chosen, needs=needs if lazy else None)
         sources = {(c.note.path, c.platform.name): source(base, c.note, c.platform) for c in report.results}
@@ -190,9 +200,9 @@ def cards(results: list[Composed], config: Config, clock: Clock, *, save: bool =
 
 def _with_cards(publications: list[Publication], config: Config, clock: Clock, *,
                 save: bool) -> list[tuple[Publication, tuple[str, ...]]]:
-    """Each publication, with its link cards (on its parts too) if it has something to send, and the warnings
-    making them gave; the others need none."""
-    wanted = [p for p in publications if p.actionable and p.composed.card_link]
+    """Each publication (each has something to send), with its link cards (on its parts too), and the
+    warnings making them gave."""
+    wanted = [p for p in publications if p.composed.card_link]
     made = dict(zip(map(id, wanted), cards([p.composed for p in wanted], config, clock, save=save)))
     out = []
     for pub in publications:
@@ -265,18 +275,20 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
     """
     ledger = Ledger(config.ledger, writable=not dry_run, clock=clock)
     found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish, lazy=True)
-    carded = _with_cards(found.publications, found.config, clock, save=not dry_run)
-    needed = dict.fromkeys(p.platform.name for p, _ in carded if p.actionable)
+    acting = [p for p in found.publications if p.actionable]  # a scheduled run: mostly none
+    carded = dict(zip(map(id, acting), _with_cards(acting, found.config, clock, save=not dry_run)))
+    needed = dict.fromkeys(p.platform.name for p in acting)
     if needed:
         ledger.check_writable()
     publishers, adapters, unset = _publishers(needed, found.config, clock, dry_run)
     outcomes, refusals = [], []
     with ledger.lock():
-        for pub, warnings in carded:
-            name = pub.platform.name
+        for pub in found.publications:
             if not pub.actionable:
                 outcomes.append(Outcome(pub, _line(pub, pub.state, pub.reason)))
                 continue
+            pub, warnings = carded[id(pub)]
+            name = pub.platform.name
             notice = f"{name}: error: {unset.pop(name)}" if name in unset else ""
             if blocking := found.report.blocks(pub.file, pub.platform):
                 refusals.extend(blocking)

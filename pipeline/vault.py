@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -41,8 +42,9 @@ class Vault:
 
     # ---- which files are notes ----------------------------------------------------------------
 
-    def notes(self, problems: list[Problem]) -> tuple[list[Path], Counter]:
-        """The notes in path order, and how many ``.md`` files were skipped, by reason.
+    def notes(self, problems: list[Problem]) -> tuple[list[tuple[Path, str]], Counter]:
+        """The notes in path order, each with its real path (links resolved), and how many ``.md`` files
+        were skipped, by reason.
 
         Symbolically linked folders are walked after the real tree, each real folder once (so a
         link back up ends, and a note is found at its own path first); a link that leads out of the
@@ -88,7 +90,7 @@ class Vault:
                             if not (link and self.outside(found, problems)):
                                 notes.setdefault(str(found.resolve()) if link else os.path.join(real, entry.name), found)
                 folders.extend(reversed(inner))  # depth first, in name order, like os.walk
-        return sorted(notes.values()), skipped
+        return sorted(((found, real) for real, found in notes.items()), key=itemgetter(0)), skipped
 
     def why_skipped(self, path: str | Path) -> str:
         """Why walking the vault would leave the note at ``path`` out (a reason of REASONS), or ""."""

@@ -152,8 +152,10 @@ def test_a_publisher_that_never_finishes_is_stopped(tmp_path):
 
 
 def test_a_notes_name_in_the_ledger_is_its_real_path_however_it_is_reached(tmp_path, monkeypatch):
-    """The scheduled run finds each folder's real path once; a note reached through a linked folder, a link to
-    the file itself, or a relative path is still recorded under its real path from the project root."""
+    """A note reached through a linked folder, a link to the file itself, or a relative path is recorded
+    under its real path from the project root, whether a vault's walk found it or it was given by name."""
+    from pipeline.compose import find
+    from pipeline.notes import read
     from pipeline.plan import note_name
 
     (tmp_path / "notes").mkdir()
@@ -161,10 +163,15 @@ def test_a_notes_name_in_the_ledger_is_its_real_path_however_it_is_reached(tmp_p
     real.write_text("---\ntitle: a\n---\nbody\n", encoding="utf-8")
     (tmp_path / "linked").symlink_to("notes")
     (tmp_path / "b.md").symlink_to("notes/a.md")
-    assert note_name(real, tmp_path) == "notes/a.md"
-    assert note_name(tmp_path / "linked" / "a.md", tmp_path) == "notes/a.md"
-    assert note_name(tmp_path / "b.md", tmp_path) == "notes/a.md"
+    for path in (real, tmp_path / "linked" / "a.md", tmp_path / "b.md"):
+        assert note_name(read(path), tmp_path) == "notes/a.md"
+        walked = [read(note, real=where) for note, where, _vault in find([path.parent]) if note.name == path.name]
+        assert [note_name(note, tmp_path) for note in walked] == ["notes/a.md"]
     monkeypatch.chdir(tmp_path / "linked")
-    assert note_name(pathlib.Path("a.md"), tmp_path) == "notes/a.md"
+    assert note_name(read(pathlib.Path("a.md")), tmp_path) == "notes/a.md"
     outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.md"
-    assert note_name(outside, tmp_path) == outside.as_posix()
+    outside.write_text("body\n", encoding="utf-8")
+    try:
+        assert note_name(read(outside), tmp_path) == outside.as_posix()
+    finally:
+        outside.unlink()
