@@ -136,11 +136,11 @@ def pages(config: Config, vault: Vault) -> Callable[[Path], str | None] | None:
     return page
 
 
-def compose(note: Note, doc: document.Document, platform: Platform, config: Config, vault: Path,
-            media: tuple[Media, ...] = (), notices: tuple[str, ...] = (), source: str = "body") -> Composed:
-    """Render and fit one note (the Document of its text for this platform) for one platform."""
-    url = canonical_url(note, config, vault)
-    folders = tuple(f for f in (config.templates, vault / "templates") if f and f.is_dir())
+def compose(note: Note, doc: document.Document, platform: Platform, config: Config, *, url: str | None,
+            folders: tuple[Path, ...], media: tuple[Media, ...] = (), notices: tuple[str, ...] = (),
+            source: str = "body") -> Composed:
+    """Render and fit one note (the Document of its text for this platform) for one platform: ``url`` is the
+    note's canonical URL, ``folders`` the user's template folders."""
     draft = render(note, doc, platform, media=media, folders=folders, exclude_tags=config.exclude_tags, url=url,
                    unicode_bold=str(config.platform(platform.name).get("bold", "")).lower() == "unicode")
     fitted = fit(draft.text, platform, where=str(note.path), read_more=url, max_posts=config.max_thread_posts)
@@ -269,6 +269,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
     results, problems = report.results, report.failures
     configured: dict[str, Platform] = {}
     enabled = config.enabled(known)
+    folders: dict[Path, tuple[Path, ...]] = {}  # each vault's template folders (the user's), looked for once
     for path, real, vault in find(paths, follow_external=config.follow_external_symlinks, exclude=config.exclude,
                             notes=config.notes, templates=(config.templates,) if config.templates else (),
                             problems=problems, skipped=report.skipped):
@@ -295,10 +296,14 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
         report.findings.extend(findings)
         notices = tuple(f"{p.path}:{p.line}: {p.message}" for p in findings)
         report.findings.extend(versions.findings(str(path), doc, frozenset(known), frozenset(CALLOUT_ICONS)))
+        url = canonical_url(note, config, vault.root)
+        if vault.root not in folders:
+            folders[vault.root] = tuple(f for f in (config.templates, vault.root / "templates") if f and f.is_dir())
         for platform in chosen_platforms:
             try:
                 own, own_media = version(note, doc, media, platform, vault, config, report)
-                composed = compose(note, own.document, platform, config, vault.root, own_media, notices, own.source)
+                composed = compose(note, own.document, platform, config, url=url, folders=folders[vault.root],
+                                   media=own_media, notices=notices, source=own.source)
             except NoteError as exc:
                 problems.extend(exc.problems)
                 continue

@@ -27,7 +27,7 @@ CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡"
                  "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
                  "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
 BULLETS = ("•", "◦", "▪")  # by depth
-TRAILING_SPACE = re.compile(r"[^\S\f]+$")  # a form feed is a post break (fit.POST_BREAK), kept
+TRAILING_SPACE = re.compile(r"[^\S\f\n]+$", re.M)  # at each line's end; a form feed is a post break (fit.POST_BREAK), kept
 MAX_INDENT = 6  # deeper list levels are indented no further: a post has no room for a staircase
 
 
@@ -273,7 +273,7 @@ def _short(text: str, limit: int = 120) -> str:
 
 def clean_draft(text: str) -> str:
     """The draft without trailing white space on its lines, post breaks (form feeds) kept."""
-    return "\n".join(TRAILING_SPACE.sub("", line) for line in text.strip().split("\n"))
+    return TRAILING_SPACE.sub("", text.strip())
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int | None]:
