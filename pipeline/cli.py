@@ -244,7 +244,7 @@ def cmd_publish(args) -> int:
     run = publish(_paths(args, cfg), cfg, clock, chosen=tuple(args.platform), due=args.due, dry_run=args.dry_run,
                   republish=args.republish)
     _problems(run.problems)
-    for outcome in run.outcomes:
+    for outcome in run.outcomes.values():
         pub = outcome.publication
         if outcome.notice:
             emit(outcome.notice, err=True)
@@ -257,10 +257,12 @@ def cmd_publish(args) -> int:
                  f"{len(pub.parts)} post(s) ({pub.state}{cost})")
             emit("".join(line + "\n" for line in card_lines(pub.parts, cfg.card_cache))
                  + "\n\n".join(format_request(r) for r in outcome.requests) + "\n")
-    shown = [o.summary for o in run.outcomes if args.verbose or _worth_a_line(o, clock.now())]
+    now = clock.now()
+    shown = [run.line(i) for i, pub in enumerate(run.publications)
+             if args.verbose or i in run.outcomes or _worth_a_line(pub, now)]
     if shown:
         emit("\n".join(shown))
-    emit(_tally(run.outcomes) if run.outcomes else "nothing to publish")
+    emit(_tally(run.publications) if run.publications else "nothing to publish")
     if run.next_slot:
         emit(_queue_summary(run, cfg.queue))
     if run.dry_run:
@@ -275,25 +277,23 @@ SOON = timedelta(days=1)
 TALLY = ("draft", "scheduled", "queued", "due", "published", "edited", "failed", "unknown")  # the summary's order
 
 
-def _worth_a_line(outcome, now) -> bool:
-    """A run's line for a publication that was acted on, needs a person, or is scheduled within a day."""
-    pub = outcome.publication
-    if outcome.acted or not outcome.ok or pub.state not in ("draft", "published", "scheduled"):
+def _worth_a_line(pub, now) -> bool:
+    """A run's line for a publication that needs a person (or was acted on), or is scheduled within a day."""
+    if pub.state not in ("draft", "published", "scheduled"):
         return True
     return pub.state == "scheduled" and pub.when is not None and pub.when - now <= SOON
 
 
-def _tally(outcomes) -> str:
+def _tally(publications) -> str:
     """``12 note(s): 10 draft, 1 scheduled (next: …), 1 due``: each note counted once, by its most pressing state."""
     order = ["unknown", "failed", "due", "edited", "queued", "scheduled", "published", "draft"]
     states: dict = {}
-    for outcome in outcomes:
-        pub = outcome.publication
+    for pub in publications:
         state = "due" if pub.state == "partial" else pub.state
         key = pub.file.path
         states[key] = min(states.get(key, state), state, key=order.index)
     counts = {state: sum(s == state for s in states.values()) for state in TALLY}
-    scheduled = [o.publication.when for o in outcomes if o.publication.state == "scheduled" and o.publication.when]
+    scheduled = [p.when for p in publications if p.state == "scheduled" and p.when]
     parts = []
     for state in TALLY:
         if counts[state] or state == "due":
@@ -307,8 +307,7 @@ def _tally(outcomes) -> str:
 def _queue_summary(run, queue) -> str:
     """What waits in the queue on each platform, and when the next slot is."""
     waiting: dict[str, list] = {}
-    for outcome in run.outcomes:
-        pub = outcome.publication
+    for pub in run.publications:
         if pub.state == "queued":
             waiting.setdefault(pub.platform.name, []).append(pub)
     lines = [f"queue: next slot {queue.label(run.next_slot)} ({queue.timezone})"]

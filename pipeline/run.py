@@ -47,9 +47,9 @@ class Survey:
     config: Config
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class Outcome:
-    """What one publication became in a publish run."""
+    """What one publication with something to send became in a publish run."""
 
     publication: Publication
     summary: str  # one line: note → platform: what happened
@@ -60,36 +60,38 @@ class Outcome:
     cost: float | None = None  # dry run: what sending it would cost in US dollars (pay-per-use platforms only)
     warnings: tuple[str, ...] = ()  # e.g. a link card that could not be made
 
-    def __init__(self, publication: Publication, summary: str, ok: bool = True, acted: bool = False,
-                 notice: str = "", requests: tuple[Recorded, ...] = (), cost: float | None = None,
-                 warnings: tuple[str, ...] = ()):
-        # one for each note and platform of a run, set in one step (see Publication.__init__)
-        vars(self).update(publication=publication, summary=summary, ok=ok, acted=acted, notice=notice,
-                          requests=requests, cost=cost, warnings=warnings)
-
 
 @dataclass(frozen=True)
 class Run:
-    """A publish run: the notes that could not be composed, and each publication's outcome."""
+    """A publish run: the notes that could not be composed, every publication planned, and the outcome of
+    each one that had something to send, by its place among them (a scheduled run: mostly none)."""
 
     problems: list[Problem]
-    outcomes: list[Outcome]
+    publications: list[Publication]
+    outcomes: dict[int, Outcome]
     dry_run: bool
     next_slot: datetime | None = None  # with a [queue], in a --due run: when the queue moves next
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(o.ok for o in self.outcomes)
+        return not self.problems and all(o.ok for o in self.outcomes.values())
 
     @property
     def costs(self) -> dict[str, float]:
         """Dry run: the estimated cost per platform that charges for posts, in US dollars."""
         out: dict[str, float] = {}
-        for outcome in self.outcomes:
+        for outcome in self.outcomes.values():
             if outcome.cost is not None:
                 name = outcome.publication.platform.name
                 out[name] = out.get(name, 0.0) + outcome.cost
         return out
+
+    def line(self, index: int) -> str:
+        """One line for the publication at ``index``: note → platform: what happened, or else its state."""
+        if index in self.outcomes:
+            return self.outcomes[index].summary
+        pub = self.publications[index]
+        return _line(pub, pub.state, pub.reason)
 
 
 def settings_for(platform: Platform, table: Mapping[str, Any], *, dry_run: bool) -> tuple[dict[str, str], list[str]]:
@@ -275,29 +277,26 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
     """
     ledger = Ledger(config.ledger, writable=not dry_run, clock=clock)
     found = survey(paths, config, clock, ledger, chosen=chosen, due_only=due, republish=republish, lazy=True)
-    acting = [p for p in found.publications if p.actionable]  # a scheduled run: mostly none
-    carded = dict(zip(map(id, acting), _with_cards(acting, found.config, clock, save=not dry_run)))
-    needed = dict.fromkeys(p.platform.name for p in acting)
+    acting = {i: p for i, p in enumerate(found.publications) if p.actionable}  # a scheduled run: mostly none
+    carded = dict(zip(acting, _with_cards(list(acting.values()), found.config, clock, save=not dry_run)))
+    needed = dict.fromkeys(p.platform.name for p in acting.values())
     if needed:
         ledger.check_writable()
     publishers, adapters, unset = _publishers(needed, found.config, clock, dry_run)
-    outcomes, refusals = [], []
+    outcomes: dict[int, Outcome] = {}
+    refusals = []
     with ledger.lock():
-        for pub in found.publications:
-            if not pub.actionable:
-                outcomes.append(Outcome(pub, _line(pub, pub.state, pub.reason)))
-                continue
-            pub, warnings = carded[id(pub)]
+        for index, (pub, warnings) in carded.items():
             name = pub.platform.name
             notice = f"{name}: error: {unset.pop(name)}" if name in unset else ""
             if blocking := found.report.blocks(pub.file, pub.platform):
                 refusals.extend(blocking)
-                outcomes.append(Outcome(pub, _line(pub, "not sent", "`notecast check` finds an error in it: fix "
-                                                   "that, then publish again"), ok=False, notice=notice))
+                outcomes[index] = Outcome(pub, _line(pub, "not sent", "`notecast check` finds an error in it: fix "
+                                                     "that, then publish again"), ok=False, notice=notice)
                 continue
             if name not in publishers:
-                outcomes.append(Outcome(pub, _line(pub, "not sent", f"{name} is not configured"), ok=False,
-                                        notice=notice))
+                outcomes[index] = Outcome(pub, _line(pub, "not sent", f"{name} is not configured"), ok=False,
+                                          notice=notice)
                 continue
             adapter = adapters.get(name)
             if adapter:
@@ -306,10 +305,11 @@ def publish(paths, config: Config, clock: Clock, *, chosen: tuple[str, ...] = ()
             recorded = tuple(adapter.requests) if adapter else ()
             if adapter:
                 adapter.requests.clear()
-            outcomes.append(Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
-                                    recorded, estimate(pub) if dry_run else None, warnings))
+            outcomes[index] = Outcome(pub, _line(pub, "dry-run" if dry_run else outcome, ""), ok, True, notice,
+                                      recorded, estimate(pub) if dry_run else None, warnings)
     next_slot = next(config.queue.upcoming(clock.now())) if config.queue and due else None
-    return Run(found.report.failures + list(dict.fromkeys(refusals)), outcomes, dry_run, next_slot)
+    return Run(found.report.failures + list(dict.fromkeys(refusals)), found.publications, outcomes, dry_run,
+               next_slot)
 
 
 def _describe_files(adapter: "DryRun", pub: Publication) -> None:
