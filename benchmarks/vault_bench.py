@@ -3,6 +3,7 @@
     python benchmarks/vault_bench.py                       # 2,000 notes
     python benchmarks/vault_bench.py --notes 10000         # more
     python benchmarks/vault_bench.py --sizes 1000 10000 50000 --only due   # how the scheduled run grows
+    python benchmarks/vault_bench.py --vault ~/notes                       # a copy of a real vault
 
 The notes are generated deterministically (the generator of fit_bench.py): most are drafts, some are
 ready with a publish_at far in the future, none is due, as in a vault between two scheduled posts.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -38,6 +40,7 @@ from markdown_it import MarkdownIt  # noqa: E402
 from fit_bench import Notes  # noqa: E402
 from pipeline import cli, clock, config, platforms, run  # noqa: E402
 from pipeline.compose import compose_all  # noqa: E402
+from pipeline.vault import Vault  # noqa: E402
 
 
 FOUR = ("linkedin", "x", "bluesky", "mastodon")  # the platforms of the issue's measure
@@ -62,16 +65,16 @@ def timed(fn, repeat: int = 1) -> float:
     return fastest
 
 
-def floor(folder: Path, repeat: int) -> tuple[float, float]:
+def floor(paths: list[Path], repeat: int) -> tuple[float, float]:
     """Seconds to read every note's front matter, and to read it and parse its Markdown too."""
     md = MarkdownIt("commonmark")
-    paths = sorted((folder / "posts").glob("*.md"))
     front = timed(lambda: [frontmatter.load(p) for p in paths], repeat)
     both = timed(lambda: [md.parse(frontmatter.load(p).content) for p in paths], repeat)
     return front, both
 
 
 def stages(folder: Path, only: set[str], repeat: int) -> dict[str, float]:
+    """Each stage's seconds on the notes under ``folder / "posts"``, run from ``folder``."""
     os.chdir(folder)
     cfg = config.load(None, registry=platforms.registry())
     cli.settle_memory()  # as the command does once it has started
@@ -93,17 +96,23 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", help="several vault sizes, one after the other")
     parser.add_argument("--only", nargs="*", default=["render", "due", "check"], choices=["render", "due", "check"])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--vault", type=Path, help="time a copy of this folder's notes (a real vault) instead of "
+                        "generated ones; the floor reads the notes notecast reads (hidden folders and templates left out)")
     parser.add_argument("--repeat", type=int, default=3, help="time the floor and the scheduled run this many "
                         "times each and keep the fastest (render and check run once: they are slow)")
     args = parser.parse_args(argv)
     for key in [k for k in os.environ if k.startswith("NOTECAST_")]:
         del os.environ[key]  # the benchmark's settings only: nothing is due, nothing is sent
-    for size in args.sizes or [args.notes]:
+    for size in [None] if args.vault else args.sizes or [args.notes]:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            write_vault(folder, size, args.seed)
-            front, both = floor(folder, args.repeat)
-            print(f"{size:,} notes")
+            if args.vault:  # copied: the stages run in the folder, and a run may leave its lock file there
+                shutil.copytree(args.vault, folder / "posts", ignore=shutil.ignore_patterns(".git"), symlinks=True)
+            else:
+                write_vault(folder, size, args.seed)
+            notes = [path for path, _real in Vault(folder / "posts").notes([])[0]]
+            front, both = floor(notes, args.repeat)
+            print(f"{len(notes):,} notes" + (f" of {args.vault}" if args.vault else ""))
             print(f"  floor: front matter            {front:8.2f} s")
             print(f"  floor: front matter + markdown {both:8.2f} s")
             for name, seconds in stages(folder, set(args.only), args.repeat).items():
