@@ -103,6 +103,25 @@ def test_a_scheduled_run_parses_no_draft_no_future_note_and_nothing_already_publ
     assert "posts/long.md\tmastodon\tpublished\thttp://127.0.0.1/@me/1" in out
 
 
+def test_a_run_keeps_an_outcome_only_for_what_it_had_to_send_and_a_line_for_every_publication(instance):
+    """Issue 12: a scheduled run over a vault of drafts makes no outcome per draft; each still has its line."""
+    from pipeline import clock, config, platforms
+
+    for i in range(3):
+        (pathlib.Path("posts") / f"draft-{i}.md").write_text(f"---\ntitle: Draft {i}\n---\nNot yet.\n")
+    cfg = config.load(None, registry=platforms.registry())
+    done = run.publish([pathlib.Path("posts")], cfg, clock.SYSTEM, due=True)
+    sent = [i for i, pub in enumerate(done.publications) if pub.actionable]
+    assert list(done.outcomes) == sent and len(sent) == 1 and done.ok
+    assert len(instance.statuses) == 1
+    lines = [done.line(i) for i in range(len(done.publications))]
+    assert lines[sent[0]].startswith("posts/long.md → mastodon: published 1 post(s)")
+    drafts = [(pub.note, pub.platform.name) for i, pub in enumerate(done.publications) if i not in sent]
+    assert {note for note, _ in drafts} == {f"posts/draft-{i}.md" for i in range(3)}
+    assert [line for i, line in enumerate(lines) if i not in sent] == [
+        f"{note} → {name}: draft (status is draft; set notecast.status: ready to publish)" for note, name in drafts]
+
+
 def test_an_edited_note_is_composed_again_and_shows_as_edited(instance, capsys):
     assert cli.main(["publish", "--due", "posts/"]) == 0
     note = pathlib.Path("posts/long.md")
