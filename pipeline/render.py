@@ -27,7 +27,9 @@ CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡"
                  "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
                  "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
 BULLETS = ("•", "◦", "▪")  # by depth
-TRAILING_SPACE = re.compile(r"[^\S\f\n]+$", re.M)  # at each line's end; a form feed is a post break (fit.POST_BREAK), kept
+# White space at each line's end (a form feed is a post break, fit.POST_BREAK: kept). Only from the start of a run
+# of white space, taken whole: tried from every space of a long run inside a line, it would be quadratic.
+TRAILING_SPACE = re.compile(r"(?<![^\S\f\n])[^\S\f\n]++$", re.M)
 MAX_INDENT = 6  # deeper list levels are indented no further: a post has no room for a staircase
 
 
