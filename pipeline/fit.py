@@ -5,11 +5,13 @@ lines (list items), and a form feed on its own line forces a new post. The
 splitter breaks between blocks first, then lines, then sentences, then words,
 and only inside a word that is longer than a whole post (long CJK runs) at
 grapheme-cluster boundaries. URLs, mentions, hashtags and marked links are
-never cut. Length is only ever measured by the platform itself: each piece
-once (its :meth:`~pipeline.platforms.Platform.tally`), a candidate post by
-adding up the tallies of its pieces, and each finished post exactly
+never cut. Length is only ever measured by the platform itself: a draft once
+(where its count departs from one per character,
+:meth:`~pipeline.platforms.Platform.departures`, or else each word's
+:meth:`~pipeline.platforms.Platform.tally`), a candidate post by adding up
+what lies in it, and each finished post exactly
 (:meth:`~pipeline.platforms.Platform.fits`). Should a finished post not fit
-(a tally that does not add up for some text), the draft is fitted again
+(a count that does not add up for some text), the draft is fitted again
 measuring every candidate whole.
 """
 from __future__ import annotations
@@ -146,24 +148,29 @@ class _Meter:
 
 
 class _Ruler:
-    """One text, measured once: the tally of each word and each gap between words (and each sentence
-    of CJK text, which has no gaps), added up in order. The tally of a span from the start of one of
-    them to the end of another is then a difference of two sums; any other span is measured itself.
+    """One text, measured once: where its tally departs from so many ordinary code points
+    (:meth:`Platform.departures`; else the tally of each word and gap), added up in order. The tally of a
+    span that cuts none of those is then its length and a difference of two sums; any other span is
+    measured itself.
     """
 
     def __init__(self, text: str, meter: _Meter):
         self.text, self.meter = text, meter
-        # where each word or gap starts (and the text's end), and for each measure of the tally its
-        # running sum over them
-        self.starts, self.sums = ([], []) if meter.exact else _running(meter.platform, text)
+        # the tally of one code point; where each span that departs from it starts and ends; and for each
+        # measure of the tally the running sum of what they depart by (nothing at all when exact)
+        self.unit, self.starts, self.ends, self.sums = ((), None, None, ()) if meter.exact \
+            else _running(meter.platform, text)
 
     def fits(self, a: int, b: int) -> bool:
         """Whether ``text[a:b]`` fits a post."""
-        starts = self.starts
-        i, j = bisect_left(starts, a), bisect_left(starts, b)
-        if j >= len(starts) or starts[i] != a or starts[j] != b:
+        starts, ends = self.starts, self.ends
+        if starts is None:
             return self.meter.fits(self.text[a:b])
-        return self.meter.within(tuple(total[j] - total[i] for total in self.sums))
+        i, j = bisect_left(starts, a), bisect_left(starts, b)
+        if (i and ends[i - 1] > a) or (j and ends[j - 1] > b):  # a span cut in two
+            return self.meter.fits(self.text[a:b])
+        length = b - a
+        return self.meter.within(tuple(u * length + s[j] - s[i] for u, s in zip(self.unit, self.sums)))
 
 
 def _too_many(count: int, most: int, name: str) -> tuple[str, ...]:
@@ -175,8 +182,11 @@ def _too_many(count: int, most: int, name: str) -> tuple[str, ...]:
 
 
 def _tidy(draft: str) -> str:
-    draft = "\n".join(_strip(line, left=False) for line in draft.replace("\r\n", "\n").split("\n"))
-    draft = re.sub(r"\n{3,}", "\n\n", draft)
+    draft = draft.replace("\r\n", "\n")
+    if any(line[-1:].isspace() for line in draft.split("\n")):  # white space at a line's end (a rendered draft has none)
+        draft = "\n".join(_strip(line, left=False) for line in draft.split("\n"))
+    if "\n\n\n" in draft:
+        draft = re.sub(r"\n{3,}", "\n\n", draft)
     return _strip(draft)
 
 
@@ -316,15 +326,27 @@ def _last_words(text: str, tail: str, fits: Callable[[str], bool]) -> tuple[str,
 
 
 @lru_cache(maxsize=16)  # a thread's numbering fits the same sections again with a wider label
-def _running(platform: Platform, text: str) -> tuple[list[int], list[list[int]]]:
-    """Where each word and gap of ``text`` starts, and the running sums of their tallies (see _Ruler)."""
-    words = TOKEN.findall(text)
+def _running(platform: Platform, text: str) -> tuple[tuple[int, ...], list[int], list[int], list[list[int]]]:
+    """The tally of one code point, where each span of ``text`` that departs from it starts and ends, and
+    the running sums of their departures (see _Ruler)."""
+    unit, spans = platform.departures(text) or _by_words(platform, text)
+    sums = [list(accumulate(column, initial=0)) for column in zip(*(extra for _, _, extra in spans))] \
+        or [[0] for _ in unit]
+    return unit, [a for a, _, _ in spans], [b for _, b, _ in spans], sums
+
+
+def _by_words(platform: Platform, text: str) -> tuple[tuple[int, ...], list[tuple[int, int, Any]]]:
+    """Departures for a platform that cannot tell them: a code point alone counts nothing, and every word
+    and gap is a span that adds its tally."""
     known = _words(platform)
-    for word in set(words).difference(known):
-        known[word] = platform.tally(word)
-    sums = [list(accumulate(column, initial=0)) for column in zip(*map(known.__getitem__, words))] \
-        or [[0] for _ in platform.tally("")]  # no words at all
-    return list(accumulate(map(len, words), initial=0)), sums
+    spans, pos = [], 0
+    for word in TOKEN.findall(text):
+        tally = known.get(word)
+        if tally is None:
+            tally = known[word] = platform.tally(word)
+        spans.append((pos, pos + len(word), tally))
+        pos += len(word)
+    return tuple(0 for _ in platform.tally("")), spans
 
 
 class _Packer:

@@ -8,11 +8,14 @@ neighbour (:func:`simple`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
+from typing import Any, Iterable
 
 import regex
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_CRLF = re.compile("\r\n")
 
 
 @lru_cache(maxsize=1)
@@ -77,26 +80,65 @@ def grapheme_count(text: str) -> int:
 
 
 def clusters_with(text: str, pattern) -> list[str]:
-    """The grapheme clusters of ``text`` that hold a match of ``pattern`` (which matches non-ASCII only).
+    """The grapheme clusters of ``text`` that hold a match of ``pattern`` (which matches non-ASCII only)."""
+    return [text[a:b] for a, b in clusters(text, pattern)]
+
+
+def clusters(text: str, pattern=None) -> list[tuple[int, int]]:
+    """The spans of the grapheme clusters of ``text`` that hold a match of ``pattern`` (which matches
+    non-ASCII only), in order; without ``pattern``, of every cluster but a lone ASCII character (so those
+    with a non-ASCII character, and CR LF).
 
     Such a cluster is non-ASCII characters and at most one ASCII one among them (ASCII never extends a
-    cluster, but a prepended mark joins the character after it), so only runs of non-ASCII characters,
-    with their left neighbour and joined across a single ASCII character, are segmented.
+    cluster, but a prepended mark joins the character after it), so only runs of non-ASCII characters
+    are segmented, each with its neighbours; text whose every code point is a cluster of its own is not
+    segmented at all.
     """
+    crlf = [m.span() for m in _CRLF.finditer(text)] if pattern is None and "\r\n" in text else []
+    if text.isascii():
+        return crlf
+    if simple(text):
+        found = [(i, i + 1) for m in (pattern or _NON_ASCII).finditer(text) for i in range(*m.span())]
+        return sorted(found + crlf) if crlf else found
     windows: list[list[int]] = []
     for match in _NON_ASCII.finditer(text):
         start, end = match.span()
         if windows and start - 1 <= windows[-1][1]:
-            windows[-1][1] = end
+            windows[-1][1] = end + 1
         else:
-            windows.append([max(start - 1, 0), end])
-    findall = _grapheme().findall
-    out = []
+            windows.append([max(start - 1, 0), end + 1])
+    finditer = _grapheme().finditer
+    pattern = pattern or _NON_ASCII
+    found = []
+    joiner = _joiner().search
     for start, end in windows:
         window = text[start:end]
-        if pattern.search(window):
-            out.extend(c for c in findall(window) if pattern.search(c))
-    return out
+        if not pattern.search(window):
+            continue
+        if joiner(window):
+            found.extend((start + m.start(), start + m.end()) for m in finditer(window) if pattern.search(m.group()))
+        else:  # a cluster per code point here
+            found.extend((start + i, start + i + 1) for m in pattern.finditer(window) for i in range(*m.span()))
+    return apart(found, crlf) if crlf else found
+
+
+def apart(*groups: Iterable[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+    """The ``(start, end, ...)`` spans of the first group, and of each next one those that overlap none kept
+    before (the first group wins), in order of their start."""
+    kept: list[tuple[int, int, Any]] = []
+    for group in groups:
+        if not kept:
+            kept = sorted(group)
+            continue
+        starts = [span[0] for span in kept]
+        added = []
+        for span in group:
+            k = bisect_left(starts, span[1])  # kept[k - 1] is the last one that starts before this one ends
+            if not k or kept[k - 1][1] <= span[0]:
+                added.append(span)
+        if added:
+            kept = sorted(kept + added)
+    return kept
 
 
 def utf16_units(text: str) -> int:

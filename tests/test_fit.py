@@ -580,6 +580,33 @@ def test_tallies_add_up_between_words(name, words, gaps):
         assert whole == summed, (text, whole, summed)
 
 
+def _piece_ends(text: str) -> list[int]:
+    """Where fitting may start or end a post: at the text's ends, between a word and a gap, after a CJK sentence."""
+    return sorted({0, len(text), *(i for m in re.finditer(r"\S+", text) for i in m.span()),
+                   *(m.end() for m in re.finditer(r"[。！？]", text))})
+
+
+@pytest.mark.parametrize("name", ALL)
+@settings(PROPERTY, max_examples=max(1, EXAMPLES // 4))  # a quarter: five platforms, each example a few blocks
+@given(text=st.lists(blocks(marked_links=True), min_size=1, max_size=3).map("\n\n".join), data=st.data())
+def test_departures_tell_the_tally_of_every_piece(name, text, data):
+    """What fitting relies on to measure a text once: the tally of a piece of it that cuts no departing span
+    is its length in ordinary code points plus what its spans add, exactly as the platform tallies the
+    piece itself; the spans are in order, apart and inside the text."""
+    platform = ALL[name]
+    if name != "bluesky":
+        text = richtext.clean(text)  # only Bluesky's links are marked
+    counted = platform.departures(text)
+    assume(counted is not None)  # X's, for text that is not NFC: fitting tallies its words instead
+    unit, spans = counted
+    assert all(0 <= a < b <= c for (a, b, _), (c, _, _) in zip(spans, spans[1:] + [(len(text),) * 3]))
+    ends = _piece_ends(text)
+    a, b = sorted(data.draw(st.lists(st.sampled_from(ends), min_size=2, max_size=2, unique=True)) if len(ends) > 1 else ends * 2)
+    assume(a < b and not any(s < a < e or s < b < e for s, e, _ in spans))
+    told = tuple(u * (b - a) + sum(extra[k] for s, e, extra in spans if a <= s and e <= b) for k, u in enumerate(unit))
+    assert told == platform.tally(text[a:b]), (text[a:b], told)
+
+
 class _Counting(mastodon.Mastodon):
     """Mastodon's rules, counting what fitting asks of them."""
 
@@ -593,19 +620,31 @@ class _Counting(mastodon.Mastodon):
         _Counting.asked["fits"] = _Counting.asked.get("fits", 0) + 1
         return super().fits(text)
 
+    def departures(self, text):
+        _Counting.asked["departures"] = _Counting.asked.get("departures", 0) + 1
+        return super().departures(text) if self.name == "mastodon" else None
 
-def test_fitting_measures_each_word_once_and_each_finished_post_once():
-    """The issue's measure: a long note becomes a thread with each distinct word tallied once and
-    each finished post measured whole once, not every candidate post again and again."""
-    platform = _Counting(**{f.name: getattr(mastodon.platform, f.name) for f in dataclasses.fields(mastodon.Mastodon)})
-    paragraphs = [" ".join(f"word{(i * 7 + j) % 300} of paragraph {i}." for j in range(30)) for i in range(40)]
+
+def test_fitting_measures_the_draft_once_and_each_finished_post_once():
+    """The issue's measure: a long note becomes a thread with the draft measured once (where its count
+    departs from one per character) and each finished post measured whole once, not every candidate post
+    again and again; a platform that cannot tell its departures has each distinct word tallied once."""
+    fields = {f.name: getattr(mastodon.platform, f.name) for f in dataclasses.fields(mastodon.Mastodon)}
+    paragraphs = [" ".join(f"word{(i * 7 + j) % 300} of paragraph {i} (see https://example.com/{j})." for j in range(30))
+                  for i in range(40)]
     draft = "\n\n".join(paragraphs)
-    _Counting.asked.clear()
-    posts = fit(draft, platform, where=NOTE).posts
     distinct = len(set(re.findall(r"\S+|\s+", draft)))
-    assert len(posts) > 20
-    assert _Counting.asked["fits"] == len(posts)
-    assert _Counting.asked["tally"] <= distinct + 2 * len(posts) + 5, (_Counting.asked, distinct, len(posts))
+    for name in ("mastodon", "words only"):
+        platform = _Counting(**{**fields, "name": name})
+        _Counting.asked.clear()
+        posts = fit(draft, platform, where=NOTE).posts
+        assert len(posts) > 20
+        assert _Counting.asked["fits"] == len(posts)
+        assert _Counting.asked["departures"] == 1
+        # (each finished post's check is a tally too)
+        most = len(posts) + 5 if name == "mastodon" else distinct + 2 * len(posts) + 5
+        assert _Counting.asked.get("tally", 0) <= most, (name, _Counting.asked, distinct, len(posts))
+        assert posts == fit(draft, mastodon.platform, where=NOTE).posts
 
 
 class _Undercounting(mastodon.Mastodon):
@@ -613,6 +652,9 @@ class _Undercounting(mastodon.Mastodon):
 
     def tally(self, text):
         return (self.measure(text) // 2,)
+
+    def departures(self, text):
+        return (0,), [(a, b, self.tally(text[a:b])) for a, b in (m.span() for m in re.finditer(r"\S+|\s+", text))]
 
     def fits(self, text):  # the platform's own rule, on the whole text
         return 0 < self.measure(text) <= self.limit

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from ..publisher import Part, Publisher
 
 GROUP = "notecast.publishers"
+# What Platform.departures says of a text: the tally of one ordinary code point, and each (start, end, extra)
+# span whose tally is not its length times that, with what its tally is more (or less).
+Departures = tuple[tuple[int, ...], list[tuple[int, int, tuple[int, ...]]]]
 BUILTIN_ORDER = ("linkedin", "x", "bluesky", "mastodon", "threads")
 
 
@@ -86,6 +89,17 @@ class Platform:
     def within(self, tally: tuple[int, ...]) -> bool:
         """Whether a text of this :meth:`tally` fits (what :meth:`fits` says of the text)."""
         return 0 < tally[0] <= self.limit
+
+    def departures(self, text: str) -> Departures | None:
+        """:meth:`tally` at a glance, for fitting: the tally of one ordinary code point, and the spans of
+        ``text`` whose tally is not their length times that (a URL, a wide character, a cluster of several
+        code points), in order and apart, each with what its tally is more (or less).
+
+        The tally of a piece ``text[a:b]`` that cuts no span is then ``b - a`` ordinary code points plus
+        what its spans add, so fitting measures a text once, however many candidate posts it tries. Where that does not hold for some piece, the finished post's check catches it (see
+        :meth:`tally`). None (the default): fitting tallies each word of ``text`` instead.
+        """
+        return None
 
     def escape(self, text: str) -> str:
         """Text as the platform must receive it to show it literally."""

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["MAX_WEIGHTED_LENGTH", "URL_LENGTH", "Parsed", "extract_urls", "parse", "weighted_length"]
+__all__ = ["MAX_WEIGHTED_LENGTH", "URL_LENGTH", "Parsed", "extract_urls", "parse", "weighted_length", "heavy_spans"]
 
 MAX_WEIGHTED_LENGTH = 280
 """The most a post may weigh (config v3 ``maxWeightedTweetLength``)."""
@@ -75,12 +75,14 @@ class _Res(NamedTuple):
     heavy: re.Pattern[str]
     invalid: re.Pattern[str]
     astral: re.Pattern[str]
+    emoji_part: re.Pattern[str]  # a character every emoji holds one of (see _find_emoji)
 
 
 @lru_cache(maxsize=None)
 def _res() -> _Res:
     """The small regexes, compiled on first use (to keep the import cheap)."""
-    return _Res(re.compile(_HEAVY_CLASS), re.compile(r"[\ufffe\ufeff\uffff]"), re.compile(r"[\U00010000-\U0010ffff]"))
+    return _Res(re.compile(_HEAVY_CLASS), re.compile(r"[\ufffe\ufeff\uffff]"), re.compile(r"[\U00010000-\U0010ffff]"),
+                re.compile(f"[{_EMOJI_START}\u20e3]"))
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,34 @@ def weighted_length(text: str) -> int:
     else:
         text = _nfc(text)
     return _weigh(text)[0] // _SCALE
+
+
+def heavy_spans(text: str) -> list[tuple[int, int, int]] | None:
+    """The spans of ``text`` that do not weigh 1 per code point, with their weight in characters, in order:
+    each URL (23), each emoji (2), and each other code point that weighs 2.
+
+    ``weighted_length`` of the text is its length plus what these add. None for text that is not NFC
+    (weighed once normalised, so its indices move) and where only parseTweet's loop over UTF-16 units can
+    follow a URL's skip.
+    """
+    if text.isascii():
+        if "." not in text:
+            return []
+    elif not unicodedata.is_normalized("NFC", text):
+        return None
+    _total, counted = _weigh(text)
+    if counted is None:
+        return None
+    spans = [(start, end, weight // _SCALE) for start, end, weight in counted]
+    if text.isascii():
+        return spans
+    starts = [start for start, _, _ in spans]
+    for match in _res().heavy.finditer(text):
+        at = match.start()
+        k = bisect_left(starts, at + 1)  # spans[k - 1] is the last entity that starts at or before it
+        if not k or spans[k - 1][1] <= at:
+            spans.append((at, at + 1, _HEAVY // _SCALE))
+    return sorted(spans) if len(spans) > len(starts) and starts else spans
 
 
 def parse(text: str) -> Parsed:
@@ -310,10 +340,15 @@ def _emoji_re() -> re.Pattern[str]:
 
 
 def _find_emoji(text: str) -> list[tuple[int, int]]:
-    """twemoji-parser's parse: the (start, end) of each emoji in ``text``."""
-    if text.isascii():
+    """twemoji-parser's parse: the (start, end) of each emoji in ``text``.
+
+    An emoji starts with one of ``_EMOJI_START`` or is a keycap, whose U+20E3 comes at most two characters
+    after its start: the search starts there (the pattern's look-ahead keeps ``re`` from scanning fast).
+    """
+    first = None if text.isascii() else _res().emoji_part.search(text)
+    if first is None:
         return []
-    return [m.span() for m in _emoji_re().finditer(text)]
+    return [m.span() for m in _emoji_re().finditer(text, max(0, first.start() - 2))]
 
 
 # ---------------------------------------------------------------------------
@@ -469,7 +504,8 @@ def _tld_char(ch: str) -> str:
     return ch
 
 
-def _find_urls(text: str) -> list[_Url]:
+@lru_cache(maxsize=32)  # X, Mastodon and Threads look for the URLs of the same draft when they fit it
+def _find_urls(text: str) -> tuple[_Url, ...]:
     """extractUrlsWithIndices: the URLs in ``text``, in order.
 
     The regular expressions run over ``text`` with each code point outside
@@ -478,11 +514,11 @@ def _find_urls(text: str) -> list[_Url]:
     to twitter-text), and report UTF-16 indices.
     """
     if "." not in text:
-        return []
+        return ()
     astral_re = _res().astral
     astral = [m.start() + k for k, m in enumerate(astral_re.finditer(text))]  # their UTF-16 indices
     if not astral:
-        return [_Url(s, e, s + k, s, k) for s, e, k in _find_urls_utf16(text)]
+        return tuple(_Url(s, e, s + k, s, k) for s, e, k in _find_urls_utf16(text))
     units = astral_re.sub(_surrogates, text)
     urls = []
     for start, end, skip in _find_urls_utf16(units):
@@ -494,7 +530,7 @@ def _find_urls(text: str) -> list[_Url]:
             cp_skip_end = skip_end - before_skip_end
         cp_start = start - bisect_left(astral, start)
         urls.append(_Url(cp_start, end - bisect_left(astral, end), cp_skip_end, start, skip))
-    return urls
+    return tuple(urls)
 
 
 def _surrogates(m: re.Match[str]) -> str:
@@ -573,6 +609,9 @@ def _first_possible_start(text: str, pos: int, reversed_text: str) -> int | None
     dot = text.find(".", pos)
     while dot >= 0:
         after = dot + 1
+        if text[after:after + 1].isascii() and not text[after:after + 1].isalpha():  # no TLD starts so
+            dot = text.find(".", after)  # (every TLD, and punycode's xn--, starts with a letter)
+            continue
         letters = res.letters.match(text, after)
         if (
             (letters and letters.group().lower() in res.ascii_tlds)

@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 from ... import richtext
 from ...publisher import Finding
-from ...text import grapheme_count, utf8_bytes
-from .. import Platform
+from ...text import apart, clusters, grapheme_count, simple, utf8_bytes
+from .. import Departures, Platform
 
 MAX_BYTES = 3000
 SHOWN_URL = 27  # characters of a bare URL shown before an ellipsis
@@ -23,6 +23,8 @@ BARE_URL = re.compile(r"https?://[^\s\ue000-\ue002]+[^\s.,;:!?'\")\]\ue000-\ue00
 MENTION = re.compile(r"(?:(?<=[\s(])|^)@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
                      r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(?![\w.-]*[\w-])", re.M)
 APP_PASSWORD = re.compile(r"[a-z0-9]{4}(-[a-z0-9]{4}){3}")  # how Bluesky shows an app password: xxxx-xxxx-xxxx-xxxx
+# Runs of non-ASCII characters, apart at whitespace and after CJK full stops (where posts may break).
+WIDE_RUN = re.compile(r"[^\x00-\x7f\s。！？]+[。！？]*|[^\x00-\x7f]")
 TAG = re.compile(r"(?:(?<=\s)|^)#([^\d\s\W_][\w-]*|\d+[^\d\s\W][\w-]*)", re.M)
 
 
@@ -93,6 +95,18 @@ class Bluesky(Platform):
 
     def within(self, tally: tuple[int, ...]) -> bool:
         return 0 < tally[0] <= self.limit and tally[1] <= MAX_BYTES
+
+    def departures(self, text: str) -> Departures:
+        """One cluster and one byte a code point, but a marked link its shown text, a cluster that is not one
+        ASCII character (CR LF too) 1 and its bytes."""
+        marked = [(m.start(), m.end(), (grapheme_count(m.group(2)) - m.end() + m.start(),
+                                        utf8_bytes(m.group(2)) - m.end() + m.start()))
+                  for m in richtext.MARKED.finditer(text)] if richtext.LINK_START in text else []
+        if text.isascii() or (simple(text) and "\r\n" not in text):  # a cluster per code point: only bytes depart
+            wide = [(m.start(), m.end(), (0, len(m.group().encode()) - m.end() + m.start())) for m in WIDE_RUN.finditer(text)]
+        else:
+            wide = [(a, b, (1 - b + a, utf8_bytes(text[a:b]) - b + a)) for a, b in clusters(text)]
+        return (1, 1), apart(marked, wide)
 
     def link(self, label: str, url: str) -> str:
         if not label or label == url or label == re.sub(r"^https?://", "", url):

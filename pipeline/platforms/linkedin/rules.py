@@ -15,13 +15,15 @@ from typing import Any, Mapping
 
 from ...publisher import Finding
 from ...text import utf16_units
-from .. import Platform
+from .. import Departures, Platform
 
 FOLD_CHARS = 210  # where "…see more" folds a post: a planning figure, not a documented rule
 FOLD_LINES = 3
 RESERVED_CHARACTERS = "\\|{}@[]()<>#*_~"
 RESERVED = re.compile(f"[{re.escape(RESERVED_CHARACTERS)}]")
 ESCAPED = str.maketrans({c: "\\" + c for c in RESERVED_CHARACTERS})  # each reserved character, escaped
+# What takes two UTF-16 units once escaped: a reserved character (but a live hashtag's #), or one outside the BMP.
+WIDE = re.compile(f"[{re.escape(RESERVED_CHARACTERS)}\U00010000-\U0010ffff]")
 LIVE_HASHTAG = re.compile(r"(?:(?<=\s)|^)#[^\W_][\w]*", re.M)
 AUTHOR = re.compile(r"urn:li:(person|organization):[^\s/]+")
 VERSION = re.compile(r"(20\d\d)(0[1-9]|1[0-2])")  # LinkedIn-Version: YYYYMM
@@ -58,6 +60,11 @@ class LinkedIn(Platform):
 
     def escape(self, text: str) -> str:
         return escape(text)
+
+    def departures(self, text: str) -> Departures:
+        """One a code point, but two for a reserved character (its backslash) or one outside the BMP."""
+        live = {m.start() for m in LIVE_HASHTAG.finditer(text)} if "#" in text else ()
+        return (1,), [(m.start(), m.end(), (1,)) for m in WIDE.finditer(text) if m.start() not in live]
 
     def link(self, label: str, url: str) -> str:
         if not label or label == url or url.endswith("://" + label):

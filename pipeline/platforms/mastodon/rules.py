@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ...publisher import Finding
-from ...text import grapheme_count
-from .. import Platform
+from ...text import apart, clusters, grapheme_count, simple
+from .. import Departures, Platform
 from ..twitter_text import extract_urls
 
 URL_LENGTH = 23
@@ -70,6 +70,15 @@ class Mastodon(Platform):
 
     def within(self, tally: tuple[int, ...]) -> bool:
         return 0 < tally[0] + grapheme_count(self.content_warning) <= self.limit
+
+    def departures(self, text: str) -> Departures:
+        """One a code point, but a URL 23, a remote mention its ``@user`` and a cluster of several code points 1."""
+        found = [(a, b, (URL_LENGTH - (b - a),)) for a, b in urls(text)]
+        mentions = [(m.start(), m.end(), (-1 - len(m.group(2)),)) for m in REMOTE_MENTION.finditer(text)
+                    if len(m.group(2)) <= MAX_DOMAIN] if "@" in text else []
+        joined = [] if simple(text) and "\r\n" not in text else [(a, b, (1 - (b - a),)) for a, b in clusters(text)
+                                                                   if b - a > 1]
+        return (1,), apart(found, mentions, joined)
 
     def configure(self, table: Mapping[str, Any]) -> "Mastodon":
         configured = super().configure(table)

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import regex
 
-from ...text import clusters_with, utf8_bytes, utf16_units
-from .. import Platform
+from ...text import apart, clusters, clusters_with, utf8_bytes, utf16_units
+from .. import Departures, Platform
 from ..twitter_text import extract_urls
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 MAX_LINKS = 5
 # A cluster holding one of these is an emoji: pictographs (© and ® included), flags, keycaps.
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]")
+_WIDE = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\U00010000-\U0010ffff]")  # or 2 units
 
 
 # A finished post is measured twice, once by fitting (does it fit?) and once for its shown length: the
@@ -75,6 +76,13 @@ class Threads(Platform):
 
     def within(self, tally: tuple[int, ...]) -> bool:
         return 0 < tally[0] <= self.limit and tally[1] <= MAX_LINKS
+
+    def departures(self, text: str) -> Departures:
+        """One a code point and no link, but a link its length and 1, and a cluster with an emoji or a
+        character outside the BMP its length."""
+        links = [(a, b, (measure(text[a:b]) - (b - a), 1)) for a, b in extract_urls(text)] if "." in text else []
+        wide = [(a, b, (measure(text[a:b]) - (b - a), 0)) for a, b in clusters(text, _WIDE)]
+        return (1, 0), apart(links, wide)
 
     def configure(self, table: Mapping[str, Any]) -> "Threads":
         configured = super().configure(table)

@@ -16,8 +16,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ...errors import UsageError
-from .. import Platform
-from ..twitter_text import extract_urls, weighted_length
+from .. import Departures, Platform
+from ..twitter_text import extract_urls, heavy_spans, weighted_length
 
 if TYPE_CHECKING:
     from ...publisher import Part
@@ -47,6 +47,16 @@ class X(Platform):
 
     def within(self, tally: tuple[int, ...]) -> bool:
         return 0 < tally[0] <= self.limit and not tally[1]
+
+    def departures(self, text: str) -> Departures | None:
+        """One a code point and none refused, but what twitter-text weighs otherwise (a URL 23, an emoji or a
+        wide character 2), a refused character among them."""
+        spans = heavy_spans(text)
+        if spans is None:
+            return None
+        if text.isascii() or not any(c in text for c in INVALID):
+            return (1, 0), [(a, b, (weight - (b - a), 0)) for a, b, weight in spans]
+        return (1, 0), [(a, b, (weight - (b - a), sum(text.count(c, a, b) for c in INVALID))) for a, b, weight in spans]
 
     def configure(self, table: Mapping[str, Any]) -> "X":
         """A copy with the user's overrides, prices included."""
