@@ -27,9 +27,9 @@ CALLOUT_ICONS = {"note": "📝", "info": "ℹ️", "tip": "💡", "hint": "💡"
                  "cite": "❝", "success": "✅", "check": "✅", "done": "✅", "question": "❓", "faq": "❓",
                  "failure": "❌", "abstract": "📄", "summary": "📄", "tldr": "📄", "todo": "☑️"}
 BULLETS = ("•", "◦", "▪")  # by depth
-# White space at each line's end (a form feed is a post break, fit.POST_BREAK: kept). Only from the start of a run
-# of white space, taken whole: tried from every space of a long run inside a line, it would be quadratic.
-TRAILING_SPACE = re.compile(r"(?<![^\S\f\n])[^\S\f\n]++$", re.M)
+# What str.isspace calls white space, but a line break and a form feed (a post break, fit.POST_BREAK: kept).
+SPACE = "\t\x0b\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+        "\u2028\u2029\u202f\u205f\u3000"
 MAX_INDENT = 6  # deeper list levels are indented no further: a post has no room for a staircase
 
 
@@ -275,7 +275,7 @@ def _short(text: str, limit: int = 120) -> str:
 
 def clean_draft(text: str) -> str:
     """The draft without trailing white space on its lines, post breaks (form feeds) kept."""
-    return TRAILING_SPACE.sub("", text.strip())
+    return "\n".join(line.rstrip(SPACE) for line in text.strip().split("\n"))
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int | None]:

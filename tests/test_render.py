@@ -656,3 +656,25 @@ def test_a_templates_post_break_starts_a_new_post(tmp_path):
     (notes / "templates" / "post.j2").write_text("{{ title }}{{ post_break }}{{ body }}\n", encoding="utf-8")
     (composed,) = compose_one([notes], chosen=("x",)).results
     assert [p.text for p in composed.posts] == ["Hello", "Body text."]
+
+
+# ---- white space at line ends -----------------------------------------------------------------------
+
+def test_space_is_what_python_calls_white_space_but_line_breaks_and_form_feeds():
+    from pipeline.render import SPACE
+
+    assert set(SPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()} - {"\n", "\f"}
+
+
+def test_a_draft_loses_white_space_at_its_ends_and_its_lines_ends_only():
+    """clean_draft strips line by line what the pattern [^\\S\\f\\n]+$ (multiline) finds, on any mix of white
+    space, form feeds (post breaks, kept), line separators, combining marks and letters."""
+    import random
+
+    from pipeline.render import clean_draft
+
+    rng = random.Random(7)
+    alphabet = [" ", "\t", "\n", "\f", "\r", "\x0b", "\x1c", "\x85", "\u2028", "\u3000", "\xa0", "a", "é", "\u0301"]
+    for _ in range(50_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert clean_draft(text) == re.sub(r"[^\S\f\n]+$", "", text.strip(), flags=re.M), repr(text)
