@@ -16,7 +16,7 @@ Every platform renders from this one value; nobody parses Markdown again.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 from typing import Union
 
@@ -184,6 +184,11 @@ class Document:
         """Every block and span, as :func:`walk` yields them: listed once, asked for by every reader of the note."""
         return tuple(walk(self))
 
+    @cached_property
+    def callouts(self) -> tuple[Callout, ...]:
+        """Every callout in reading order (each platform's version of the note looks for its own)."""
+        return tuple(node for node in self.nodes if isinstance(node, Callout))
+
     @property
     def images(self) -> tuple[Image, ...]:
         """Every image in reading order."""
@@ -191,6 +196,11 @@ class Document:
 
 
 CHILDREN = ("spans", "children", "blocks", "items")
+_CHILDREN: dict[type, tuple[str, ...]] = {}  # the names in CHILDREN each kind of node has, last first
+
+
+def _field_names(node) -> set[str]:
+    return {f.name for f in fields(node)}
 
 
 def walk(node):
@@ -199,12 +209,18 @@ def walk(node):
         stack = [*(b for blocks in reversed(node.footnotes.values()) for b in reversed(blocks)), *reversed(node.blocks)]
     else:
         stack = [node]
+    push = stack.extend
     while stack:
         node = stack.pop()
         yield node
-        below = [child for name in CHILDREN for child in getattr(node, name, ())]
-        below.extend(span for row in getattr(node, "rows", ()) for cell in row for span in cell)
-        stack.extend(reversed(below))
+        kind = type(node)
+        names = _CHILDREN.get(kind)
+        if names is None:
+            names = _CHILDREN[kind] = tuple(name for name in reversed(CHILDREN) if name in _field_names(node))
+        if kind is Table:
+            push([span for row in reversed(node.rows) for cell in reversed(row) for span in reversed(cell)])
+        for name in names:
+            push(reversed(getattr(node, name)))
 
 
 # ---- parsing ------------------------------------------------------------------
@@ -219,6 +235,7 @@ ANY_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 HASHTAG = re.compile(r"(?<![\w&/#])#([^\W\d_][\w/-]*|\d+[^\W\d][\w/-]*)")
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]+(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|(?:\.[A-Za-z0-9-]+)+)?)(?<![.-])")
+TAG_OR_MENTION = re.compile(f"{HASHTAG.pattern}|{MENTION.pattern}")
 BARE_URL = re.compile(r"(?<![\w/])https?://[^\s<>\"]+", re.I)
 IMAGE_SIZE = re.compile(r"^\d+(x\d+)?$")
 IMAGE_SUFFIXES = {"png", "jpg", "jpeg", "gif", "webp", "bmp", "svg", "avif"}  # what Obsidian shows as images
@@ -492,7 +509,7 @@ def _task(item: Item) -> Item:
 
 def _text_spans(text: str, urls: bool = True) -> list[Inline]:
     """Split plain text into text, highlight, hashtag, mention and (bare URL) link spans; emojize shortcodes."""
-    if ":" in text:
+    if ":" in text and SHORTCODE.search(text):  # (a word that holds one holds it in the text too)
         text = _emojize(text)
     out: list[Inline] = []
     pos = 0
@@ -572,8 +589,7 @@ def _tags(text: str, urls: bool = True) -> list[Inline]:
         return [Text(text)] if text else []
     out: list[Inline] = []
     pos = 0
-    pattern = re.compile(f"{HASHTAG.pattern}|{MENTION.pattern}")
-    for match in pattern.finditer(text):
+    for match in TAG_OR_MENTION.finditer(text):
         if match.start() > pos:
             out.append(Text(text[pos:match.start()]))
         out.append(Hashtag(match.group(1)) if match.group(1) else Mention(match.group(2)))

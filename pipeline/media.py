@@ -124,7 +124,7 @@ def gather(note: Note, doc: Document, vault: Vault, *,
     """The usable images of a note and a problem for each one that is not (or has no alt text);
     ``follow_external`` allows an image whose symbolic link leads out of the vault."""
     media, problems = [], []
-    root = vault.root.resolve()
+    root = vault.real_root
     for span in doc.nodes:
         if isinstance(span, Attachment):
             problems.append(Problem(str(note.path), span.line,

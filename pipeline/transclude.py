@@ -27,7 +27,10 @@ MAX_DEPTH = 3  # embeds inside embeds inside embeds: enough for real vaults, sho
 def resolve(doc: d.Document, path: Path, vault: Vault, *,
             page: Callable[[Path], str | None] | None = None) -> tuple[d.Document, list[Problem]]:
     """``doc`` (the body of the note at ``path``) with its embeds brought in and its wikilinks made links
-    where ``page`` gives a note's address; a warning for each embed that could not be resolved."""
+    where ``page`` gives a note's address; a warning for each embed that could not be resolved. A note with
+    neither is ``doc`` itself."""
+    if not any(isinstance(node, d.Embed) or (page and isinstance(node, d.NoteLink)) for node in doc.nodes):
+        return doc, []
     weaver = _Weaver(vault, page, str(path), max(doc.footnotes, default=0))
     blocks = weaver.blocks(doc.blocks, (path.resolve(),), None)
     footnotes = {n: tuple(weaver.blocks(b, (path.resolve(),), None)) for n, b in doc.footnotes.items()}
@@ -134,7 +137,7 @@ class _Weaver:
         if len(chain) > MAX_DEPTH:
             return self.warn(line, f"embedded note {span.target!r} is more than {MAX_DEPTH} embeds deep; shown by name",
                              "embed the deeper note directly, or paste its text")
-        if not (self.vault.follow_external or real.is_relative_to(self.vault.root.resolve())):
+        if not (self.vault.follow_external or real.is_relative_to(self.vault.real_root)):
             return self.warn(line, f"embedded note {span.target!r} is a symbolic link out of the notes folder",
                              "move it into the notes folder, or set follow_external_symlinks = true in notecast.toml")
         try:

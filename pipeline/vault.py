@@ -40,6 +40,11 @@ class Vault:
         self.templates = {os.path.abspath(t) for t in templates}
         self.follow_external = follow_external
 
+    @cached_property
+    def real_root(self) -> Path:
+        """The folder with every symbolic link on its way resolved (asked once per note)."""
+        return self.root.resolve()
+
     # ---- which files are notes ----------------------------------------------------------------
 
     def notes(self, problems: list[Problem]) -> tuple[list[tuple[Path, str]], Counter]:
@@ -123,7 +128,7 @@ class Vault:
 
     def outside(self, path: Path, problems: list[Problem]) -> bool:
         """Whether ``path`` leads out of the vault through a symbolic link and must be skipped (a problem says so)."""
-        if self.follow_external or path.resolve().is_relative_to(self.root.resolve()):
+        if self.follow_external or path.resolve().is_relative_to(self.real_root):
             return False
         problems.append(Problem(str(path), None, f"is a symbolic link to {path.resolve()}, outside the notes folder; skipped",
                                 "move it into the notes folder, or set follow_external_symlinks = true in notecast.toml"))
@@ -150,7 +155,7 @@ class Vault:
         """Every file outside hidden folders by its name in lower case, shortest path first."""
         index: dict[str, list[Path]] = {}
         visited: set[str] = set()
-        inside = self.root.resolve()
+        inside = self.real_root
         for folder, dirs, files in os.walk(self.root, followlinks=True):
             real = os.path.realpath(folder)
             if real in visited or not (self.follow_external or Path(real).is_relative_to(inside)):

@@ -51,7 +51,7 @@ class Version:
 
 def select(doc: d.Document, platform: str, known: frozenset[str]) -> Version:
     """The note's body as ``platform`` gets it: platform callouts opened in place or dropped."""
-    if not any(isinstance(node, d.Callout) and scope(node.kind, known) for node in doc.nodes):
+    if not any(scope(callout.kind, known) for callout in doc.callouts):
         return Version(doc, "body")  # no platform callout: every platform gets the body as it is
     counts = {"kept": 0}
     blocks = _blocks(doc.blocks, platform, known, counts)
@@ -90,8 +90,8 @@ def _inside(block: d.Block, platform: str, known: frozenset[str], counts: dict) 
 def findings(path: str, doc: d.Document, known: frozenset[str], ordinary: frozenset[str]) -> list[Problem]:
     """Platform callouts that name no known platform (a typo makes them show everywhere), with the closest name."""
     out = []
-    for block in doc.nodes:
-        if not isinstance(block, d.Callout) or block.kind in ordinary or scope(block.kind, known):
+    for block in doc.callouts:
+        if block.kind in ordinary or scope(block.kind, known):
             continue
         for name in (n.strip().removeprefix("not-") for n in block.kind.split(",")):
             close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
