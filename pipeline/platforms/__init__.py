@@ -96,8 +96,9 @@ class Platform:
         code points), in order and apart, each with what its tally is more (or less).
 
         The tally of a piece ``text[a:b]`` that cuts no span is then ``b - a`` ordinary code points plus
-        what its spans add, so fitting measures a text once, however many candidate posts it tries. Where that does not hold for some piece, the finished post's check catches it (see
-        :meth:`tally`). None (the default): fitting tallies each word of ``text`` instead.
+        what its spans add, so fitting measures a text once, however many candidate posts it tries. Where
+        that does not hold for some piece, the finished post's check catches it (see :meth:`tally`). None
+        (the default): fitting tallies each word of ``text`` instead.
         """
         return None
 

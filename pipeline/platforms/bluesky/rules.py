@@ -103,7 +103,8 @@ class Bluesky(Platform):
                                         utf8_bytes(m.group(2)) - m.end() + m.start()))
                   for m in richtext.MARKED.finditer(text)] if richtext.LINK_START in text else []
         if text.isascii() or (simple(text) and "\r\n" not in text):  # a cluster per code point: only bytes depart
-            wide = [(m.start(), m.end(), (0, len(m.group().encode()) - m.end() + m.start())) for m in WIDE_RUN.finditer(text)]
+            wide = [(m.start(), m.end(), (0, len(m.group().encode()) - m.end() + m.start()))
+                    for m in WIDE_RUN.finditer(text)]
         else:
             wide = [(a, b, (1 - b + a, utf8_bytes(text[a:b]) - b + a)) for a, b in clusters(text)]
         return (1, 1), apart(marked, wide)
