@@ -110,11 +110,12 @@ def targets(note: Note, config: Config, chosen: tuple[str, ...] = (),
     return out
 
 
-def canonical_url(note: Note, config: Config, vault: Path) -> str | None:
+def canonical_url(note: Note, config: Config, vault: Vault) -> str | None:
+    """The note's page: ``canonical_url`` filled in, its ``path`` the note's within the vault (both real)."""
     if not config.canonical_url:
         return None
     try:
-        rel = note.path.resolve().relative_to(vault.resolve()).with_suffix("")
+        rel = Path(note.real).relative_to(vault.real_root).with_suffix("")
     except ValueError:
         rel = Path(note.path.stem)
     return config.canonical_url.format(slug=note.slug, stem=note.path.stem, path=rel.as_posix())
@@ -130,7 +131,7 @@ def pages(config: Config, vault: Vault) -> Callable[[Path], str | None] | None:
         if vault.why_skipped(path):
             return None
         try:
-            return canonical_url(read(path, timezone=config.timezone), config, vault.root)
+            return canonical_url(read(path, timezone=config.timezone), config, vault)
         except NoteError:
             return None
     return page
@@ -296,7 +297,7 @@ def compose_all(paths: Iterable[str | Path], config: Config, chosen: tuple[str, 
         report.findings.extend(findings)
         notices = tuple(f"{p.path}:{p.line}: {p.message}" for p in findings)
         report.findings.extend(versions.findings(str(path), doc, frozenset(known), frozenset(CALLOUT_ICONS)))
-        url = canonical_url(note, config, vault.root)
+        url = canonical_url(note, config, vault)
         if vault.root not in folders:
             folders[vault.root] = tuple(f for f in (config.templates, vault.root / "templates") if f and f.is_dir())
         for platform in chosen_platforms:
