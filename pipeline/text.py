@@ -100,6 +100,7 @@ def clusters(text: str, pattern=None) -> list[tuple[int, int]]:
     if simple(text):
         found = [(i, i + 1) for m in (pattern or _NON_ASCII).finditer(text) for i in range(*m.span())]
         return sorted(found + crlf) if crlf else found
+    found = []
     windows: list[list[int]] = []
     for match in _NON_ASCII.finditer(text):
         start, end = match.span()
@@ -109,7 +110,6 @@ def clusters(text: str, pattern=None) -> list[tuple[int, int]]:
             windows.append([max(start - 1, 0), end + 1])
     finditer = _grapheme().finditer
     pattern = pattern or _NON_ASCII
-    found = []
     joiner = _joiner().search
     for start, end in windows:
         window = text[start:end]
@@ -119,7 +119,7 @@ def clusters(text: str, pattern=None) -> list[tuple[int, int]]:
             found.extend((start + m.start(), start + m.end()) for m in finditer(window) if pattern.search(m.group()))
         else:  # a cluster per code point here
             found.extend((start + i, start + i + 1) for m in pattern.finditer(window) for i in range(*m.span()))
-    return apart(found, crlf) if crlf else found
+    return sorted(found + crlf) if crlf else found  # (a CR LF holds no non-ASCII character: never inside one)
 
 
 def apart(*groups: Iterable[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
