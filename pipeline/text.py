@@ -24,6 +24,16 @@ def _grapheme():
 
 
 @lru_cache(maxsize=1)
+def _run():
+    return regex.compile(r"[^\x00-\x7f]*")
+
+
+@lru_cache(maxsize=1)
+def _run_back():
+    return regex.compile(r"[^\x00-\x7f]*", flags=regex.REVERSE)
+
+
+@lru_cache(maxsize=1)
 def _joiner():
     """Code points that may share a cluster with a neighbour: every grapheme rule that joins needs one.
 
@@ -89,37 +99,63 @@ def clusters(text: str, pattern=None) -> list[tuple[int, int]]:
     non-ASCII only), in order; without ``pattern``, of every cluster but a lone ASCII character (so those
     with a non-ASCII character, and CR LF).
 
-    Such a cluster is non-ASCII characters and at most one ASCII one among them (ASCII never extends a
-    cluster, but a prepended mark joins the character after it), so only runs of non-ASCII characters
-    are segmented, each with its neighbours; text whose every code point is a cluster of its own is not
-    segmented at all.
+    Only where clusters of several code points can be (:func:`_joined_windows`) is the text segmented;
+    every other code point is a cluster of its own.
     """
     crlf = [m.span() for m in _CRLF.finditer(text)] if pattern is None and "\r\n" in text else []
     if text.isascii():
         return crlf
-    if simple(text):
-        found = [(i, i + 1) for m in (pattern or _NON_ASCII).finditer(text) for i in range(*m.span())]
-        return sorted(found + crlf) if crlf else found
-    found = []
-    windows: list[list[int]] = []
-    for match in _NON_ASCII.finditer(text):
-        start, end = match.span()
-        if windows and start - 1 <= windows[-1][1]:
-            windows[-1][1] = end + 1
-        else:
-            windows.append([max(start - 1, 0), end + 1])
-    finditer = _grapheme().finditer
     pattern = pattern or _NON_ASCII
-    joiner = _joiner().search
-    for start, end in windows:
-        window = text[start:end]
-        if not pattern.search(window):
-            continue
-        if joiner(window):
-            found.extend((start + m.start(), start + m.end()) for m in finditer(window) if pattern.search(m.group()))
-        else:  # a cluster per code point here
-            found.extend((start + i, start + i + 1) for m in pattern.finditer(window) for i in range(*m.span()))
+    found, pos = [], 0
+    for start, end in _joined_windows(text):
+        found.extend((i, i + 1) for m in pattern.finditer(text, pos, start) for i in range(*m.span()))
+        found.extend((a, b) for a, b in _segments(text, start, end) if pattern.search(text, a, b))
+        pos = end
+    found.extend((i, i + 1) for m in pattern.finditer(text, pos) for i in range(*m.span()))
     return sorted(found + crlf) if crlf else found  # (a CR LF holds no non-ASCII character: never inside one)
+
+
+def joined(text: str) -> list[tuple[int, int]]:
+    """The spans of the grapheme clusters of ``text`` that are more than one code point (CR LF too), in order."""
+    crlf = [m.span() for m in _CRLF.finditer(text)] if "\r\n" in text else []
+    found = [(a, b) for start, end in _joined_windows(text) for a, b in _segments(text, start, end)
+             if b - a > 1 and text[a] != "\r"]  # (a CR LF in a window is among ``crlf``)
+    return sorted(found + crlf) if crlf else found
+
+
+def _segments(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of the grapheme clusters of ``text[start:end]``, which starts and ends between two."""
+    return [(start + a, start + b) for a, b in (m.span() for m in _grapheme().finditer(text[start:end]))]
+
+
+def _joined_windows(text: str) -> list[list[int]]:
+    """Where ``text`` may have clusters of several code points (CR LF aside), each starting and ending
+    between two clusters.
+
+    Every such cluster holds a joining character (:func:`_joiner`), and is non-ASCII characters and at
+    most one ASCII character among them (ASCII never extends a cluster, but a prepended mark joins the
+    character after it). So a window is a run of non-ASCII characters that holds a joining character,
+    with the ASCII character on each side; runs that share a neighbour are one window.
+    """
+    if text.isascii():
+        return []
+    places = []
+    for char in _joiner().findall("".join(set(text))):
+        at = text.find(char)
+        while at >= 0:
+            places.append(at)
+            at = text.find(char, at + 1)
+    windows: list[list[int]] = []
+    run_start, run_end = _run_back().match, _run().match
+    for at in sorted(places):
+        if windows and at < windows[-1][1]:
+            continue
+        start, end = max(run_start(text, 0, at).start() - 1, 0), run_end(text, at).end() + 1
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    return windows
 
 
 def apart(*groups: Iterable[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
@@ -139,6 +175,17 @@ def apart(*groups: Iterable[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]
         if added:
             kept = sorted(kept + added)
     return kept
+
+
+def merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(start, end)`` spans in order (of their start), those that overlap joined into one."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
 
 
 def utf16_units(text: str) -> int:

@@ -28,7 +28,7 @@ from pipeline.fit import fit
 from pipeline.platforms import bluesky, linkedin, mastodon, threads, x
 from pipeline.platforms.threads import rules as threads_rules
 from pipeline.platforms.linkedin import rules as linkedin_rules
-from pipeline.text import grapheme_count, graphemes, simple, utf8_bytes, utf16_units
+from pipeline.text import clusters, grapheme_count, graphemes, joined, merged, simple, utf8_bytes, utf16_units
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦: 7 code points, 25 UTF-8 bytes
 THUMB = "\U0001f44d\U0001f3fd"  # 👍🏽: 2 code points, 8 UTF-8 bytes
@@ -56,6 +56,23 @@ def test_counting_fast_paths_agree_with_regex(text):
         assert len(clusters) == len(text) - text.count("\r\n")
     assert utf16_units(text) == len(text.encode("utf-16-le")) // 2
     assert utf8_bytes(text) == len(text.encode("utf-8"))
+
+
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 500)), deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=4)), max_size=40).map("".join))
+def test_clusters_are_found_where_they_can_be_as_regex_finds_them(text):
+    """``clusters`` and ``joined`` segment only around joining characters, yet find what ``\\X`` finds."""
+    spans, pos = [], 0
+    for cluster in regex.findall(r"\X", text):
+        spans.append((pos, pos + len(cluster)))
+        pos += len(cluster)
+    assert clusters(text) == [(a, b) for a, b in spans if b - a > 1 or not text[a].isascii()]
+    assert clusters(text, threads_rules._EMOJI) == [(a, b) for a, b in spans if threads_rules._EMOJI.search(text, a, b)]
+    assert joined(text) == [(a, b) for a, b in spans if b - a > 1]
+
+
+def test_merged_joins_spans_that_overlap_and_keeps_those_that_touch():
+    assert merged([(5, 7), (0, 2), (1, 3), (3, 4), (6, 9), (8, 8)]) == [(0, 3), (3, 4), (5, 9)]
 
 
 def test_counting_long_mixed_text():

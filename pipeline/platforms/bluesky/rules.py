@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from ... import richtext
 from ...publisher import Finding
-from ...text import apart, clusters, grapheme_count, simple, utf8_bytes
+from ...text import apart, grapheme_count, joined, merged, utf8_bytes
 from .. import Departures, Platform
 
 MAX_BYTES = 3000
@@ -23,8 +23,9 @@ BARE_URL = re.compile(r"https?://[^\s\ue000-\ue002]+[^\s.,;:!?'\")\]\ue000-\ue00
 MENTION = re.compile(r"(?:(?<=[\s(])|^)@((?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
                      r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(?![\w.-]*[\w-])", re.M)
 APP_PASSWORD = re.compile(r"[a-z0-9]{4}(-[a-z0-9]{4}){3}")  # how Bluesky shows an app password: xxxx-xxxx-xxxx-xxxx
-# Runs of non-ASCII characters, apart at whitespace and after CJK full stops (where posts may break).
-WIDE_RUN = re.compile(r"[^\x00-\x7f\s。！？]+[。！？]*|[^\x00-\x7f]")
+# Runs of non-ASCII characters, apart at whitespace, after CJK full stops (where posts may break) and at
+# the marks of a link (which is measured whole).
+WIDE_RUN = re.compile(r"[^\x00-\x7f\s。！？\ue000-\ue002]+[。！？]*|[^\x00-\x7f]")
 TAG = re.compile(r"(?:(?<=\s)|^)#([^\d\s\W_][\w-]*|\d+[^\d\s\W][\w-]*)", re.M)
 
 
@@ -97,16 +98,19 @@ class Bluesky(Platform):
         return 0 < tally[0] <= self.limit and tally[1] <= MAX_BYTES
 
     def departures(self, text: str) -> Departures:
-        """One cluster and one byte a code point, but a marked link its shown text, a cluster that is not one
-        ASCII character (CR LF too) 1 and its bytes."""
+        """One cluster and one byte a code point, but a marked link its shown text, and a run of non-ASCII
+        characters (with any cluster of several code points it is part of, and a CR LF) its clusters and
+        bytes."""
         marked = [(m.start(), m.end(), (grapheme_count(m.group(2)) - m.end() + m.start(),
                                         utf8_bytes(m.group(2)) - m.end() + m.start()))
                   for m in richtext.MARKED.finditer(text)] if richtext.LINK_START in text else []
-        if text.isascii() or (simple(text) and "\r\n" not in text):  # a cluster per code point: only bytes depart
-            wide = [(m.start(), m.end(), (0, len(m.group().encode()) - m.end() + m.start()))
-                    for m in WIDE_RUN.finditer(text)]
-        else:
-            wide = [(a, b, (1 - b + a, utf8_bytes(text[a:b]) - b + a)) for a, b in clusters(text)]
+        runs = [m.span() for m in WIDE_RUN.finditer(text)] if not text.isascii() else []
+        several = joined(text)
+        if several:  # a run (or an ASCII character) in a cluster of several code points is measured with it
+            runs = merged(runs + several)
+            wide = [(a, b, (grapheme_count(text[a:b]) - b + a, utf8_bytes(text[a:b]) - b + a)) for a, b in runs]
+        else:  # a cluster per code point: only bytes depart
+            wide = [(a, b, (0, len(text[a:b].encode()) - b + a)) for a, b in runs]
         return (1, 1), apart(marked, wide)
 
     def link(self, label: str, url: str) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ...publisher import Finding
-from ...text import apart, clusters, grapheme_count, simple
+from ...text import apart, grapheme_count, joined
 from .. import Departures, Platform
 from ..twitter_text import extract_urls
 
@@ -76,9 +76,7 @@ class Mastodon(Platform):
         found = [(a, b, (URL_LENGTH - (b - a),)) for a, b in urls(text)]
         mentions = [(m.start(), m.end(), (-1 - len(m.group(2)),)) for m in REMOTE_MENTION.finditer(text)
                     if len(m.group(2)) <= MAX_DOMAIN] if "@" in text else []
-        joined = [] if simple(text) and "\r\n" not in text else [(a, b, (1 - (b - a),)) for a, b in clusters(text)
-                                                                   if b - a > 1]
-        return (1,), apart(found, mentions, joined)
+        return (1,), apart(found, mentions, [(a, b, (1 - (b - a),)) for a, b in joined(text)])
 
     def configure(self, table: Mapping[str, Any]) -> "Mastodon":
         configured = super().configure(table)
