@@ -20,11 +20,12 @@ from .. import Departures, Platform
 FOLD_CHARS = 210  # where "…see more" folds a post: a planning figure, not a documented rule
 FOLD_LINES = 3
 RESERVED_CHARACTERS = "\\|{}@[]()<>#*_~"
-RESERVED = re.compile(f"[{re.escape(RESERVED_CHARACTERS)}]")
 ESCAPED = str.maketrans({c: "\\" + c for c in RESERVED_CHARACTERS})  # each reserved character, escaped
 # What takes two UTF-16 units once escaped: a reserved character (but a live hashtag's #), or one outside the BMP.
 WIDE = re.compile(f"[{re.escape(RESERVED_CHARACTERS)}\U00010000-\U0010ffff]")
-LIVE_HASHTAG = re.compile(r"(?:(?<=\s)|^)#[^\W_][\w]*", re.M)
+# A hashtag at the start of the text or after white space (the look-behind after the "#", so that only a
+# "#" starts a search).
+LIVE_HASHTAG = re.compile(r"#(?<!\S#)[^\W_]\w*")
 AUTHOR = re.compile(r"urn:li:(person|organization):[^\s/]+")
 VERSION = re.compile(r"(20\d\d)(0[1-9]|1[0-2])")  # LinkedIn-Version: YYYYMM
 # LinkedIn supports each monthly version "for a minimum of one year before sunset" and then answers
@@ -50,7 +51,8 @@ def escape(text: str) -> str:
 def measure(text: str) -> int:
     """The escaped text's length in UTF-16 code units: each reserved character but a live hashtag's ``#``
     takes a backslash more."""
-    return utf16_units(text) + len(RESERVED.findall(text)) - len(LIVE_HASHTAG.findall(text))
+    live = len(LIVE_HASHTAG.findall(text)) if "#" in text else 0
+    return utf16_units(text) + sum(map(text.count, RESERVED_CHARACTERS)) - live
 
 
 @dataclass(frozen=True)
