@@ -160,6 +160,7 @@ class _Ruler:
         # measure of the tally the running sum of what they depart by (nothing at all when exact)
         self.unit, self.starts, self.ends, self.sums = ((), None, None, ()) if meter.exact \
             else _running(meter.platform, text)
+        self.within, self.suffix = meter.platform.within, meter.extra or tuple(0 for _ in self.unit)
 
     def fits(self, a: int, b: int) -> bool:
         """Whether ``text[a:b]`` fits a post."""
@@ -169,8 +170,8 @@ class _Ruler:
         i, j = bisect_left(starts, a), bisect_left(starts, b)
         if (i and ends[i - 1] > a) or (j and ends[j - 1] > b):  # a span cut in two
             return self.meter.fits(self.text[a:b])
-        length = b - a
-        return self.meter.within(tuple(u * length + s[j] - s[i] for u, s in zip(self.unit, self.sums)))
+        length = b - a  # (what the meter's within does, with the suffix added here)
+        return self.within(tuple(u * length + s[j] - s[i] + x for u, s, x in zip(self.unit, self.sums, self.suffix)))
 
 
 def _too_many(count: int, most: int, name: str) -> tuple[str, ...]:
@@ -540,14 +541,21 @@ def _gaps(text: str, pattern: re.Pattern):
     neighbour (a space before a combining mark or skin tone): the gap shrinks,
     or is no gap at all.
     """
-    atoms = [m.span() for m in ATOM.finditer(text)] if ("/" in text or "#" in text or "@" in text or LINK_START in text or "." in text) else []
-    starts = [a for a, _ in atoms]  # in order and apart: the one atom that may hold a gap is found by bisection
+    # Only a marked link holds white space: the other atoms are looked for (once) when a gap starts
+    # between two characters that are not (after a CJK full stop).
+    atoms: list[tuple[int, int]] | None = None
+    starts: list[int] = []
+    linked = LINK_START in text
     plain = simple(text)
     for match in pattern.finditer(text):
         start, end = match.span()
-        k = bisect_left(starts, start) - 1
-        if k >= 0 and start < atoms[k][1]:
-            continue
+        if linked or start == end:
+            if atoms is None:
+                atoms = [m.span() for m in ATOM.finditer(text)]
+                starts = [a for a, _ in atoms]  # in order and apart: the one atom that may hold a gap is found by bisection
+            k = bisect_left(starts, start) - 1
+            if k >= 0 and start < atoms[k][1]:
+                continue
         if not plain:
             if start == end:  # a break between two characters (after a CJK full stop)
                 if _glued(text, start):
