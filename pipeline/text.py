@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from functools import lru_cache
+from operator import add
 from typing import Any, Iterable
 
 import regex
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _CRLF = re.compile("\r\n")
+FIRST_JOINER = "\u0300"  # no code point before it may join a grapheme cluster with a neighbour (tested)
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +57,15 @@ def simple(text: str) -> bool:
     Korean syllables; false as soon as a combining mark, ZWJ, skin tone,
     variation selector or flag appears. Looks at each distinct character once.
     """
-    return text.isascii() or not _joiner().search("".join(set(text)))
+    return text.isascii() or not _joining(text)
+
+
+def _joining(text: str) -> list[str]:
+    """The distinct characters of ``text`` that may join a cluster with a neighbour (none below U+0300,
+    the first combining mark: Latin-1 and Latin Extended text needs no closer look)."""
+    if max(text, default="") < FIRST_JOINER:
+        return []
+    return _joiner().findall("".join(set(text)))
 
 
 def graphemes(text: str) -> list[str]:
@@ -140,7 +150,7 @@ def _joined_windows(text: str) -> list[list[int]]:
     if text.isascii():
         return []
     places = []
-    for char in _joiner().findall("".join(set(text))):
+    for char in _joining(text):
         at = text.find(char)
         while at >= 0:
             places.append(at)
@@ -160,31 +170,34 @@ def _joined_windows(text: str) -> list[list[int]]:
 
 def apart(*groups: Iterable[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
     """The ``(start, end, ...)`` spans of the first group, and of each next one those that overlap none kept
-    before (the first group wins), in order of their start."""
+    before (the first group wins), in order of their start. Each group's spans are in order and apart."""
     kept: list[tuple[int, int, Any]] = []
     for group in groups:
-        if not kept:
-            kept = sorted(group)
+        group = list(group)
+        if not kept or not group:
+            kept = kept or group
             continue
-        starts = [span[0] for span in kept]
-        added = []
-        for span in group:
-            k = bisect_left(starts, span[1])  # kept[k - 1] is the last one that starts before this one ends
-            if not k or kept[k - 1][1] <= span[0]:
-                added.append(span)
-        if added:
-            kept = sorted(kept + added)
+        starts = [span[0] for span in group]
+        dropped = set()
+        for start, end, *_ in kept:
+            k = bisect_left(starts, end) - 1  # group[k] is the last one that starts before this one ends
+            while k >= 0 and group[k][1] > start:
+                dropped.add(k)
+                k -= 1
+        kept = sorted(kept + [span for k, span in enumerate(group) if k not in dropped])
     return kept
 
 
-def merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``(start, end)`` spans in order (of their start), those that overlap joined into one."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
+def merged(spans: Iterable[tuple[int, int, tuple[int, ...]]]) -> list[tuple[int, int, tuple[int, ...]]]:
+    """``(start, end, extra)`` spans in order, those that overlap joined into one whose extra is the sum of
+    theirs (so each measure of an extra must come from spans that do not overlap)."""
+    out: list[tuple[int, int, tuple[int, ...]]] = []
+    for start, end, extra in sorted(spans):
         if out and start < out[-1][1]:
-            out[-1] = (out[-1][0], max(end, out[-1][1]))
+            last = out[-1]
+            out[-1] = (last[0], max(end, last[1]), tuple(map(add, last[2], extra)))
         else:
-            out.append((start, end))
+            out.append((start, end, extra))
     return out
 
 

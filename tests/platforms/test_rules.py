@@ -28,7 +28,7 @@ from pipeline.fit import fit
 from pipeline.platforms import bluesky, linkedin, mastodon, threads, x
 from pipeline.platforms.threads import rules as threads_rules
 from pipeline.platforms.linkedin import rules as linkedin_rules
-from pipeline.text import clusters, grapheme_count, graphemes, joined, merged, simple, utf8_bytes, utf16_units
+from pipeline.text import apart, clusters, grapheme_count, graphemes, joined, merged, simple, utf8_bytes, utf16_units
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦: 7 code points, 25 UTF-8 bytes
 THUMB = "\U0001f44d\U0001f3fd"  # 👍🏽: 2 code points, 8 UTF-8 bytes
@@ -71,8 +71,16 @@ def test_clusters_are_found_where_they_can_be_as_regex_finds_them(text):
     assert joined(text) == [(a, b) for a, b in spans if b - a > 1]
 
 
-def test_merged_joins_spans_that_overlap_and_keeps_those_that_touch():
-    assert merged([(5, 7), (0, 2), (1, 3), (3, 4), (6, 9), (8, 8)]) == [(0, 3), (3, 4), (5, 9)]
+def test_merged_joins_spans_that_overlap_and_adds_up_their_extras():
+    spans = [(5, 7, (1, 0)), (0, 2, (0, 1)), (1, 3, (2, 0)), (3, 4, (0, 5)), (6, 9, (0, 2)), (7, 8, (1, 1))]
+    assert merged(spans) == [(0, 3, (2, 1)), (3, 4, (0, 5)), (5, 9, (2, 3))]
+
+
+def test_apart_keeps_the_first_group_and_what_overlaps_nothing_kept():
+    first = [(2, 4, "a"), (10, 12, "b")]
+    second = [(0, 1, "c"), (1, 3, "d"), (4, 5, "e"), (9, 11, "f"), (11, 13, "g"), (13, 14, "h")]
+    assert apart(first, second, [(0, 2, "i"), (5, 6, "j")]) == [
+        (0, 1, "c"), (2, 4, "a"), (4, 5, "e"), (5, 6, "j"), (10, 12, "b"), (13, 14, "h")]
 
 
 def test_counting_long_mixed_text():

@@ -104,13 +104,13 @@ class Bluesky(Platform):
         marked = [(m.start(), m.end(), (grapheme_count(m.group(2)) - m.end() + m.start(),
                                         utf8_bytes(m.group(2)) - m.end() + m.start()))
                   for m in richtext.MARKED.finditer(text)] if richtext.LINK_START in text else []
-        runs = [m.span() for m in WIDE_RUN.finditer(text)] if not text.isascii() else []
+        # a run of non-ASCII characters departs by its bytes, a cluster of several code points by its clusters:
+        # one that overlaps runs is one span with them (the two measures add up)
+        wide = [(a, b, (0, utf8_bytes(text[a:b]) - b + a)) for a, b in
+                (m.span() for m in WIDE_RUN.finditer(text))] if not text.isascii() else []
         several = joined(text)
-        if several:  # a run (or an ASCII character) in a cluster of several code points is measured with it
-            runs = merged(runs + several)
-            wide = [(a, b, (grapheme_count(text[a:b]) - b + a, utf8_bytes(text[a:b]) - b + a)) for a, b in runs]
-        else:  # a cluster per code point: only bytes depart
-            wide = [(a, b, (0, len(text[a:b].encode()) - b + a)) for a, b in runs]
+        if several:
+            wide = merged(wide + [(a, b, (1 - b + a, 0)) for a, b in several])
         return (1, 1), apart(marked, wide)
 
     def link(self, label: str, url: str) -> str:
