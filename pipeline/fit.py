@@ -160,7 +160,8 @@ class _Ruler:
         # measure of the tally the running sum of what they depart by (nothing at all when exact)
         self.unit, self.starts, self.ends, self.sums = ((), None, None, ()) if meter.exact \
             else _running(meter.platform, text)
-        self.within, self.suffix = meter.platform.within, meter.extra or tuple(0 for _ in self.unit)
+        self.within = meter.platform.within
+        self.columns = list(zip(self.unit, self.sums, meter.extra or tuple(0 for _ in self.unit)))
 
     def fits(self, a: int, b: int) -> bool:
         """Whether ``text[a:b]`` fits a post."""
@@ -171,7 +172,14 @@ class _Ruler:
         if (i and ends[i - 1] > a) or (j and ends[j - 1] > b):  # a span cut in two
             return self.meter.fits(self.text[a:b])
         length = b - a  # (what the meter's within does, with the suffix added here)
-        return self.within(tuple(u * length + s[j] - s[i] + x for u, s, x in zip(self.unit, self.sums, self.suffix)))
+        columns = self.columns
+        if len(columns) == 2:  # the common cases, spelled out (a generator costs more than the sum)
+            (u, s, x), (v, t, y) = columns
+            return self.within((u * length + s[j] - s[i] + x, v * length + t[j] - t[i] + y))
+        if len(columns) == 1:
+            (u, s, x), = columns
+            return self.within((u * length + s[j] - s[i] + x,))
+        return self.within(tuple([u * length + s[j] - s[i] + x for u, s, x in columns]))
 
 
 def _too_many(count: int, most: int, name: str) -> tuple[str, ...]:

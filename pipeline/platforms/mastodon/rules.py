@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -69,7 +69,11 @@ class Mastodon(Platform):
         return (measure(text),)
 
     def within(self, tally: tuple[int, ...]) -> bool:
-        return 0 < tally[0] + grapheme_count(self.content_warning) <= self.limit
+        return 0 < tally[0] + self._warning_count <= self.limit
+
+    @cached_property  # (kept in the instance's __dict__: a frozen dataclass's fields, eq and hash are untouched)
+    def _warning_count(self) -> int:
+        return grapheme_count(self.content_warning)
 
     def departures(self, text: str) -> Departures:
         """One a code point, but a URL 23, a remote mention its ``@user`` and a cluster of several code points 1."""
