@@ -420,7 +420,7 @@ class _Builder:
         for tok in children:
             kind = tok.type
             if kind == "text":
-                out.extend(_text_spans(tok.content, urls=not any(k == "link_open" for k, _, _ in stack)))
+                out.extend(_text_spans(tok.content, urls=not stack or not any(k == "link_open" for k, _, _ in stack)))
             elif kind == "code_inline":
                 out.append(Code(tok.content))
             elif kind in ("softbreak", "hardbreak"):
@@ -511,6 +511,8 @@ def _text_spans(text: str, urls: bool = True) -> list[Inline]:
     """Split plain text into text, highlight, hashtag, mention and (bare URL) link spans; emojize shortcodes."""
     if ":" in text and SHORTCODE.search(text):  # (a word that holds one holds it in the text too)
         text = _emojize(text)
+    if "==" not in text:  # no highlight
+        return _tags(text, urls)
     out: list[Inline] = []
     pos = 0
     for match in HIGHLIGHT.finditer(text):
@@ -611,15 +613,18 @@ def _merge(spans: list[Inline]) -> tuple[Inline, ...]:
     """Join neighbouring Text spans and trim white space at the ends."""
     out: list[Inline] = []
     for span in spans:
-        if isinstance(span, Text) and out and isinstance(out[-1], Text):
-            out[-1] = Text(out[-1].text + span.text)
-        elif not (isinstance(span, Text) and not span.text):
-            out.append(span)
+        if isinstance(span, Text):
+            if not span.text:
+                continue
+            if out and isinstance(out[-1], Text):
+                out[-1] = Text(out[-1].text + span.text)
+                continue
+        out.append(span)
     while out and isinstance(out[-1], Break):
         out.pop()
-    if out and isinstance(out[0], Text):
+    if out and isinstance(out[0], Text) and out[0].text[:1].isspace():  # (a new span only where one changes)
         out[0] = Text(out[0].text.lstrip())
-    if out and isinstance(out[-1], Text):
+    if out and isinstance(out[-1], Text) and out[-1].text[-1:].isspace():
         out[-1] = Text(out[-1].text.rstrip())
     return tuple(s for s in out if not (isinstance(s, Text) and not s.text))
 
