@@ -190,7 +190,7 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
         "url": url,
         "meta": dict(note.meta),
         "document": doc,
-        "body": form.document(doc),
+        "body": _body(form, doc),
         "images": [{"path": str(m.path), "alt": m.alt} for m in media],
         "platform": {"name": platform.name, "limit": platform.limit, "threads": platform.threads},
         "post_break": POST_BREAK,
@@ -209,6 +209,26 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
         raise _syntax(exc) from None
     text = _run(template, context)
     return Draft(note, platform, clean_draft(text), media, tuple(warnings), url)
+
+
+# The body text of the documents rendered last for platforms that spell links the default way: X, Mastodon and
+# Threads render a note's Document to the same text (a note's platforms are rendered one after the other).
+_BODIES: dict[tuple[int, bool, bool], tuple[d.Document, str]] = {}
+
+
+def _body(form: TextForm, doc: d.Document) -> str:
+    """``form.document(doc)``, made once for the platforms that spell it alike."""
+    if type(form.platform).link is not Platform.link:  # (a platform's own spelling may read its settings)
+        return form.document(doc)
+    key = (id(doc), form.platform.threads, form.unicode_bold)
+    made = _BODIES.get(key)
+    if made is not None and made[0] is doc:  # (the document is kept with its text: its id is not reused)
+        return made[1]
+    if len(_BODIES) >= 8:
+        _BODIES.clear()
+    text = form.document(doc)
+    _BODIES[key] = (doc, text)
+    return text
 
 
 _CHOSEN: dict[tuple[tuple[Path, ...], tuple[str, ...]], str] = {}  # (folders, names looked for) -> the name found
