@@ -227,6 +227,7 @@ def walk(node):
 
 CALLOUT = re.compile(r"^\[!([\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)\]([+-]?)[ \t]*(.*)$")  # [!a,b]: per-platform text
 LIST_MARKER = re.compile(r"^(\t+| {2,})([-*+]|\d{1,9}[.)])[ \t]")
+INDENTED_MARKER = re.compile(LIST_MARKER.pattern, re.M)  # one anywhere in a note
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # a %%comment%%, or code (a fenced block, an inline span) in which %% is literal text
 COMMENT_OR_CODE = re.compile(r"(?P<fence>^ {0,3}(?P<mark>`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}(?P=mark)[`~]*[ \t]*$|\Z))"
@@ -249,8 +250,11 @@ SHORTCODE = re.compile(r"(?<!\w):[^\s:]+:(?!\w)")
 
 def prepare(source: str) -> str:
     """Apply Obsidian's reading of the source without changing its line count."""
-    source = COMMENT_OR_CODE.sub(
-        lambda m: m.group(0) if m.group("fence") or m.group("code") else "\n" * m.group(0).count("\n"), source)
+    if "%%" in source:  # (code is kept as it is: without a %% there is nothing to change)
+        source = COMMENT_OR_CODE.sub(
+            lambda m: m.group(0) if m.group("fence") or m.group("code") else "\n" * m.group(0).count("\n"), source)
+    if not INDENTED_MARKER.search(source):  # lines change only from an indented list marker on
+        return source
     lines = source.split("\n")
     fence = None
     base = None  # indent stripped from the current lenient list
