@@ -18,6 +18,7 @@ import regex
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _CRLF = re.compile("\r\n")
 FIRST_JOINER = "\u0300"  # no code point before it may join a grapheme cluster with a neighbour (tested)
+_FROM_FIRST_JOINER = re.compile(f"[{FIRST_JOINER}-\U0010ffff]")
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +64,7 @@ def simple(text: str) -> bool:
 def _joining(text: str) -> list[str]:
     """The distinct characters of ``text`` that may join a cluster with a neighbour (none below U+0300,
     the first combining mark: Latin-1 and Latin Extended text needs no closer look)."""
-    if max(text, default="") < FIRST_JOINER:
+    if not _FROM_FIRST_JOINER.search(text):  # (a regular expression scans in C; max() compares in Python)
         return []
     return _joiner().findall("".join(set(text)))
 
