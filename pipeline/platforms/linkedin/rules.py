@@ -19,8 +19,7 @@ from .. import Departures, Platform
 
 FOLD_CHARS = 210  # where "…see more" folds a post: a planning figure, not a documented rule
 FOLD_LINES = 3
-RESERVED_CHARACTERS = "\\|{}@[]()<>#*_~"
-ESCAPED = str.maketrans({c: "\\" + c for c in RESERVED_CHARACTERS})  # each reserved character, escaped
+RESERVED_CHARACTERS = "\\|{}@[]()<>#*_~"  # the backslash first (see _escaped)
 # What takes two UTF-16 units once escaped: a reserved character (but a live hashtag's #), or one outside the BMP.
 WIDE = re.compile(f"[{re.escape(RESERVED_CHARACTERS)}\U00010000-\U0010ffff]")
 # A hashtag at the start of the text or after white space (the look-behind after the "#", so that only a
@@ -41,11 +40,20 @@ def escape(text: str) -> str:
     """Escape every reserved character except the ``#`` of a live hashtag."""
     out, pos = [], 0
     for match in LIVE_HASHTAG.finditer(text):
-        out.append(text[pos:match.start()].translate(ESCAPED))
-        out.append("#" + match.group(0)[1:].translate(ESCAPED))
+        out.append(_escaped(text[pos:match.start()]))
+        out.append("#" + _escaped(match.group(0)[1:]))
         pos = match.end()
-    out.append(text[pos:].translate(ESCAPED))
+    out.append(_escaped(text[pos:]))
     return "".join(out)
+
+
+def _escaped(text: str) -> str:
+    """Each reserved character with a backslash before it. (The backslash first, so that no backslash added
+    is escaped again; one str.replace a character present is a tenth of str.translate's time on a post.)"""
+    for char in RESERVED_CHARACTERS:
+        if char in text:
+            text = text.replace(char, "\\" + char)
+    return text
 
 
 def measure(text: str) -> int:
