@@ -52,8 +52,12 @@ class TextForm:
         self.platform = platform
         self.bullets = BULLETS
         self.unicode_bold = unicode_bold
+        self.linked = False  # whether the block spelled last holds a link
 
-    def document(self, doc: d.Document) -> str:
+    def document(self, doc: d.Document, made: dict[tuple[int, bool], str] | None = None) -> str:
+        """The document's text. ``made``: the text of each block (with its footnotes) another platform's form
+        spelled that holds no link, which is the same on every platform, taken instead of spelling it again;
+        this form adds those it spells."""
         out: list[str] = []
         blocks = list(doc.blocks)
         for i, block in enumerate(blocks):
@@ -61,14 +65,13 @@ class TextForm:
                 if self.platform.threads and out and out[-1] != "\f":
                     out.append("\f")
                 continue
-            text = self.block(block, 0)
+            text = made.get((i, self.unicode_bold)) if made is not None else None
+            if text is None:
+                text = self._with_notes(doc, block)
+                if made is not None and not self.linked:
+                    made[(i, self.unicode_bold)] = text
             if not text:
                 continue
-            # (markdown-it makes a footnote reference only where its footnote is defined)
-            refs = [s.number for s in d.walk(block) if isinstance(s, d.FootnoteRef)] if doc.footnotes else []
-            notes = [f"[{n}] " + "\n".join(self.block(b, 0) for b in doc.footnotes.get(n, ())) for n in refs]
-            if notes:
-                text += "\n\n" + "\n".join(notes)
             previous = blocks[i - 1] if i else None
             if out and out[-1] != "\f" and (isinstance(previous, d.Heading) or (
                     isinstance(block, d.List) and isinstance(previous, d.Paragraph) and out[-1].endswith(":"))):
@@ -76,6 +79,19 @@ class TextForm:
             else:
                 out.append(text)
         return "\n\n".join(out).replace("\n\n\f\n\n", POST_BREAK)
+
+    def _with_notes(self, doc: d.Document, block: d.Block) -> str:
+        """A block's text and its footnotes' ("" for a block without text); ``linked`` tells if it spelled a link."""
+        self.linked = False
+        text = self.block(block, 0)
+        if not text:
+            return ""
+        # (markdown-it makes a footnote reference only where its footnote is defined)
+        refs = [s.number for s in d.walk(block) if isinstance(s, d.FootnoteRef)] if doc.footnotes else []
+        notes = [f"[{n}] " + "\n".join(self.block(b, 0) for b in doc.footnotes.get(n, ())) for n in refs]
+        if notes:
+            text += "\n\n" + "\n".join(notes)
+        return text
 
     def block(self, block: d.Block, depth: int) -> str:
         if isinstance(block, (d.Paragraph, d.Heading)):
@@ -115,7 +131,8 @@ class TextForm:
             elif isinstance(span, d.Styled):
                 inner = self.spans(span.children)
                 out.append(bold(inner) if self.unicode_bold and span.style == "strong" else inner)
-            elif isinstance(span, d.Link):
+            elif isinstance(span, d.Link):  # the one spelling that is the platform's own
+                self.linked = True
                 out.append(self.platform.link(d.plain(span.children).strip(), span.url))
             elif isinstance(span, d.NoteLink):  # a note without a page of its own: its text
                 out.append(self.spans(span.children))
@@ -211,24 +228,19 @@ def render(note: Note, doc: d.Document, platform: Platform, *, media: tuple[Medi
     return Draft(note, platform, clean_draft(text), media, tuple(warnings), url)
 
 
-# The body text of the documents rendered last for platforms that spell links the default way: X, Mastodon and
-# Threads render a note's Document to the same text (a note's platforms are rendered one after the other).
-_BODIES: dict[tuple[int, bool, bool], tuple[d.Document, str]] = {}
+# The text of each block without a link in the documents rendered last: a note's platforms are rendered one
+# after the other, and only a link is spelled differently by each.
+_MADE: dict[int, tuple[d.Document, dict[tuple[int, bool], str]]] = {}
 
 
 def _body(form: TextForm, doc: d.Document) -> str:
-    """``form.document(doc)``, made once for the platforms that spell it alike."""
-    if type(form.platform).link is not Platform.link:  # (a platform's own spelling may read its settings)
-        return form.document(doc)
-    key = (id(doc), form.platform.threads, form.unicode_bold)
-    made = _BODIES.get(key)
-    if made is not None and made[0] is doc:  # (the document is kept with its text: its id is not reused)
-        return made[1]
-    if len(_BODIES) >= 8:
-        _BODIES.clear()
-    text = form.document(doc)
-    _BODIES[key] = (doc, text)
-    return text
+    """``form.document(doc)``, with the blocks another platform's form already spelled the same."""
+    made = _MADE.get(id(doc))
+    if made is None or made[0] is not doc:  # (the document is kept with its texts: its id is not reused)
+        if len(_MADE) >= 8:
+            _MADE.clear()
+        made = _MADE[id(doc)] = (doc, {})
+    return form.document(doc, made[1])
 
 
 _CHOSEN: dict[tuple[tuple[Path, ...], tuple[str, ...]], str] = {}  # (folders, names looked for) -> the name found

@@ -650,6 +650,21 @@ def test_a_list_forty_levels_deep_keeps_its_text_and_stops_indenting():
     assert max(len(line) - len(line.lstrip()) for line in lines) == 18
 
 
+def test_blocks_without_a_link_are_spelled_once_for_every_platform_and_links_by_each():
+    doc = document.parse("Read [the guide](https://example.com/guide) first.\n\nA link in its note[^1].\n\n"
+                         "**Plain** words.\n\n- an item\n- [a site](https://example.org)\n\n"
+                         "[^1]: A note with [a link](https://x.org).\n")
+    chosen = [platforms.get(name) for name in ("bluesky", "linkedin", "x", "mastodon")]
+    alone = [TextForm(p).document(doc) for p in chosen]
+    made: dict = {}
+    shared = [TextForm(p).document(doc, made) for p in chosen]
+    assert shared == alone and len(set(alone)) == 3  # Bluesky, LinkedIn and the rest spell links apart
+    assert made == {(2, False): "Plain words."}  # a footnote's link counts as its block's
+    bold = TextForm(chosen[2], unicode_bold=True)
+    assert bold.document(doc, made) == TextForm(chosen[2], unicode_bold=True).document(doc)
+    assert made[(2, True)] == "𝐏𝐥𝐚𝐢𝐧 words."
+
+
 def test_a_templates_post_break_starts_a_new_post(tmp_path):
     notes = vault(tmp_path)
     (notes / "templates").mkdir()

@@ -45,11 +45,11 @@ def facets(text: str) -> tuple[str, list[dict[str, Any]]]:
     def free(a: int, b: int) -> bool:
         return all(b <= x or a >= y for x, y in taken)
 
-    for match in BARE_URL.finditer(shown):
+    for match in BARE_URL.finditer(shown) if "://" in shown else ():
         if free(*match.span()):
             spans.append((*match.span(), {"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)}))
             taken.append(match.span())
-    for match in TAG.finditer(shown):
+    for match in TAG.finditer(shown) if "#" in shown else ():
         tag = match.group(1)
         if free(*match.span()) and len(tag) <= 64:
             spans.append((*match.span(), {"$type": "app.bsky.richtext.facet#tag", "tag": tag}))
