@@ -190,6 +190,7 @@ def _too_many(count: int, most: int, name: str) -> tuple[str, ...]:
             "shorten it or split it into several notes (or raise max_thread_posts in notecast.toml)",)
 
 
+@lru_cache(maxsize=64)  # a note's platforms often render the same draft
 def _tidy(draft: str) -> str:
     draft = draft.replace("\r\n", "\n")
     if any(line[-1:].isspace() for line in draft.split("\n")):  # white space at a line's end (a rendered draft has none)
@@ -419,18 +420,19 @@ class _Packer:
             else:
                 step = max(1, (last + 1 - i) // 2)
 
-    @classmethod
-    def pieces(cls, text: str, level: int) -> list[tuple[int, int]]:
+    @staticmethod
+    @lru_cache(maxsize=256)  # the platforms of a note split its text alike, where their limits make them
+    def pieces(text: str, level: int) -> tuple[tuple[int, int], ...]:
         """The spans of the pieces of ``text`` one level finer; what lies between them is their gaps."""
-        kind = cls.LEVELS[level]
+        kind = _Packer.LEVELS[level]
         if kind == "\n":
-            return _lines(text)
+            return tuple(_lines(text))
         if kind == "grapheme":
             out, pos = [], 0
             for cluster in graphemes(text):
                 out.append((pos, pos + len(cluster)))
                 pos += len(cluster)
-            return out
+            return tuple(out)
         if kind == "\n\n":
             gaps = ((m.start(), m.end()) for m in re.finditer("\n\n", text))
         else:
@@ -442,7 +444,7 @@ class _Packer:
             pos = end
         if pos < len(text):
             out.append((pos, len(text)))
-        return out
+        return tuple(out)
 
     def flush(self) -> None:
         if self.start >= 0:
