@@ -419,6 +419,9 @@ class _UrlRegexes(NamedTuple):
     idna_dots: re.Pattern[str]
 
 
+_DOT_BEFORE_LETTER = re.compile(r"\.(?=[a-zA-Z]|[^\x00-\x7f])")  # where a TLD may follow
+
+
 @lru_cache(maxsize=None)
 def _url_res() -> _UrlRegexes:
     generic, country = _tlds()
@@ -606,20 +609,16 @@ def _first_possible_start(text: str, pos: int, reversed_text: str) -> int | None
     a "2.1" in it).
     """
     res = _url_res()
-    dot = text.find(".", pos)
-    while dot >= 0:
-        after = dot + 1
-        if text[after:after + 1].isascii() and not text[after:after + 1].isalpha():  # no TLD starts so
-            dot = text.find(".", after)  # (every TLD, and punycode's xn--, starts with a letter)
-            continue
+    for match in _DOT_BEFORE_LETTER.finditer(text, pos):  # (every TLD, and punycode's xn--, starts with a letter)
+        after = match.end()
         letters = res.letters.match(text, after)
         if (
             (letters and letters.group().lower() in res.ascii_tlds)
             or res.other_tld.match(text, after)
             or res.punycode_start.match(text, after)
         ):
+            dot = after - 1
             break
-        dot = text.find(".", after)
     else:
         return None
     before_dot = len(text) - dot  # where text[dot - 1] is in reversed_text
