@@ -615,6 +615,9 @@ def tidy(spans) -> tuple[Inline, ...]:
 
 def _merge(spans: list[Inline]) -> tuple[Inline, ...]:
     """Join neighbouring Text spans and trim white space at the ends."""
+    if len(spans) == 1 and type(spans[0]) is Text:  # the most common case: one run of text
+        text = spans[0].text.strip()
+        return (spans[0] if len(text) == len(spans[0].text) else Text(text),) if text else ()
     out: list[Inline] = []
     for span in spans:
         if isinstance(span, Text):
