@@ -101,6 +101,8 @@ class Floor:
 def stages(folder: Path, only: set[str], repeat: int, floor: Floor) -> dict[str, float]:
     """Each stage's seconds on the notes under ``folder / "posts"``, run from ``folder``."""
     os.chdir(folder)
+    gc.unfreeze()  # what the stages of a smaller vault left behind (cycles, frozen): gone, as in a new process
+    gc.collect()
     cfg = config.load(None, registry=platforms.registry())
     cli.settle_memory()  # as the command does once it has started
     paths = [folder / "posts"]
