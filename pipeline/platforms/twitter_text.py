@@ -417,9 +417,7 @@ class _UrlRegexes(NamedTuple):
     punycode_start: re.Pattern[str]
     not_printable_ascii: re.Pattern[str]
     idna_dots: re.Pattern[str]
-
-
-_DOT_BEFORE_LETTER = re.compile(r"\.(?=[a-zA-Z]|[^\x00-\x7f])")  # where a TLD may follow
+    tld_dot: re.Pattern[str]  # a dot a TLD may follow (every TLD, and punycode's xn--, starts with a letter)
 
 
 @lru_cache(maxsize=None)
@@ -450,6 +448,7 @@ def _url_res() -> _UrlRegexes:
         re.compile("[xX][nN]--"),
         re.compile(r"[^\x20-\x7e]"),
         re.compile(r"[\u3002\uff0e\uff61]"),  # the dots punycode.js splits labels at
+        re.compile(r"\.(?=[a-zA-Z]|[^\x00-\x7f])"),
     )
 
 
@@ -609,7 +608,7 @@ def _first_possible_start(text: str, pos: int, reversed_text: str) -> int | None
     a "2.1" in it).
     """
     res = _url_res()
-    for match in _DOT_BEFORE_LETTER.finditer(text, pos):  # (every TLD, and punycode's xn--, starts with a letter)
+    for match in res.tld_dot.finditer(text, pos):
         after = match.end()
         letters = res.letters.match(text, after)
         if (
