@@ -62,7 +62,7 @@ class Mastodon(Platform):
     content_warning: str = ""  # spoiler_text: shown before the post, and counted in its budget
 
     def measure(self, text: str) -> int:
-        return measure(text, self.content_warning)
+        return self._warning_count + _count(text)
 
     def tally(self, text: str) -> tuple[int]:
         """The text's count without the content warning, which every post carries once."""
